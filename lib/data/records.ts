@@ -59,3 +59,14 @@ export function rootRelative(joints3d: readonly (readonly number[])[]): number[]
   const r = joints3d[0];
   return joints3d.map((p) => [p[0] - r[0], p[1] - r[1], p[2] - r[2]]);
 }
+
+/**
+ * A dataset: a deterministic function of index (given the config and seed it was built with).
+ * Training mixes several of them with sampling weights.
+ */
+export interface SampleSource {
+  /** Unique, stable name (used in logs and to key caches), e.g. "lab:seed0" or "pseudo:conf". */
+  name: string;
+  size: number;
+  get(index: number): Sample;
+}
