@@ -12,3 +12,7 @@ export * from "./core/backend";
 export * from "./body/shape";
 export * from "./body/kinematics";
 export * from "./world/mocap";
+export * from "./world/camera";
+export * from "./world/render";
+export * from "./world/backgrounds";
+export * from "./world/png";
