@@ -29,6 +29,8 @@ export interface Config {
     streetImages: number;
     /** Frames per studio (Panoptic analogue) sequence, per camera. */
     studioFrames: number;
+    /** Cap on people per image in the pretrain and street domains (the studio's counts are fixed). */
+    maxPeople: number;
   };
   subset: {
     /** Labeled subset size ("MPI 500"). */
@@ -47,6 +49,7 @@ export const DEFAULTS: Config = {
     labImages: 20000,
     streetImages: 5000,
     studioFrames: 150,
+    maxPeople: 8,
   },
   subset: { size: 500 },
 };
