@@ -58,9 +58,8 @@ function sampleScene(rng: Rng, spec: DomainSpec, imageSize: number, maxPeople: n
     const seg = pool.segs[si];
     const frame = t - (si > 0 ? pool.cum[si - 1] : 0);
     const girth = girthScale(shape);
-    const opts = { x: 0, z: 0, yaw: rng.uniform(-Math.PI, Math.PI), mirror: rng.next() < 0.5, perturb: rng.fork("perturb") };
-    const pose = poseFromMotion(seg, frame, shape, opts);
-    return { shape, seg, frame, girth, opts, r: footprint(pose, girth) };
+    const pose = poseFromMotion(seg, frame, shape, { x: 0, z: 0, yaw: rng.uniform(-Math.PI, Math.PI), mirror: rng.next() < 0.5, perturb: rng.fork("perturb") });
+    return { shape, girth, pose, r: footprint(pose, girth) };
   });
   let spots: [number, number][] | null = null;
   for (let grow = 1; !spots; grow *= 1.25) {
@@ -70,7 +69,7 @@ function sampleScene(rng: Rng, spec: DomainSpec, imageSize: number, maxPeople: n
   const people: ScenePerson[] = drafts.map((d, i) => ({
     shape: d.shape,
     girth: d.girth,
-    joints: poseFromMotion(d.seg, d.frame, d.shape, { ...d.opts, x: spots![i][0], z: spots![i][1] }),
+    joints: d.pose.map((v, k) => (k % 3 === 0 ? v + spots![i][0] : k % 3 === 2 ? v + spots![i][1] : v)),
     appearance: sampleAppearance(rng, spec.colour.saturation),
   }));
   const camera = sceneCamera(imageSize, {
