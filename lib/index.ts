@@ -22,3 +22,4 @@ export * from "./world/domains";
 export * from "./world/scene";
 export * from "./data/datasets";
 export * from "./data/subset";
+export * from "./pipeline";

@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+/**
+ * Command line: argument parsing only; the work lives in lib/. `npm start -- [--quick] [--set k=v]`
+ * runs the main job; `npm run cli -- <command> ...` runs one piece.
+ */
+import { resolveConfig } from "./core/config";
+import { runMain, runDir } from "./pipeline";
+import { subsetStage } from "./data/subset";
+import { join } from "node:path";
+
+const USAGE = `usage: npm run cli -- <command> [--quick] [--set key=value ...]
+commands:
+  start            the main job on the embedded default (also: npm start)
+  subset [--seed N] draw the seeded labeled subset into results/subset/seed<N>/subset.json
+options:
+  --quick          small sizes and few steps, same code path (also WB_QUICK=1)
+  --set a.b=value  override a config key (checked against the default's type); repeatable`;
+
+async function main(argv: string[]): Promise<void> {
+  const [cmd, ...rest] = argv;
+  const cfg = resolveConfig({ argv: rest });
+  const flag = (name: string) => {
+    const i = rest.indexOf(name);
+    return i >= 0 ? rest[i + 1] : undefined;
+  };
+  switch (cmd) {
+    case "start":
+      await runMain(cfg);
+      return;
+    case "subset": {
+      const seed = Number(flag("--seed") ?? cfg.seed);
+      const { result } = await subsetStage(cfg, seed, join(runDir("subset"), `seed${seed}`));
+      console.log(`subset of ${result.indices.length} lab images (seed ${seed}); first: ${result.indices.slice(0, 8).join(", ")} ...`);
+      return;
+    }
+    case undefined:
+    case "help":
+    case "--help":
+      console.log(USAGE);
+      return;
+    default:
+      throw new Error(`unknown command "${cmd}"\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((e: Error) => {
+  console.error(`error: ${e.message}`);
+  process.exit(1);
+});
