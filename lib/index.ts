@@ -23,3 +23,5 @@ export * from "./world/scene";
 export * from "./data/datasets";
 export * from "./data/subset";
 export * from "./pipeline";
+export * from "./eval/metrics";
+export * from "./eval/protocols";
