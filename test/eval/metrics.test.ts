@@ -77,3 +77,16 @@ describe("eval/protocols", () => {
     close(cr.mpjpe_mm, 1000 * (0 + evaluateFrame(f, "crmh")[1].mpjpe) / 2, 1e-9);
   });
 });
+
+import { detectionCounts, precisionRecall } from "../../lib/eval/detection";
+describe("eval/detection", () => {
+  it("matches one-to-one at IoU 0.5; small GT people are ignored, not missed", () => {
+    const gt = [[0, 0, 10, 40], [20, 0, 30, 40], [50, 50, 52, 55]]; // third is 5 px tall
+    const pred = [[0, 0, 10, 38], [1, 0, 11, 40], [50, 50, 52, 55], [80, 80, 90, 120]];
+    const c = detectionCounts(gt, pred, { minHeightPx: 30 });
+    assert.deepEqual(c, { gt: 2, matchedGt: 1, pred: 3, truePositives: 1 });
+    const pr = precisionRecall(c);
+    close(pr.recall, 0.5, 1e-12);
+    close(pr.precision, 1 / 3, 1e-12);
+  });
+});

@@ -1,0 +1,117 @@
+/**
+ * Evaluation of a model on the studio test set (the CMU Panoptic stand-in): runs the model over every
+ * frame and camera, then scores the predictions with the plain-array protocols of lib/eval. Also the
+ * mean-pose baseline the pretrained checkpoint is judged against: for every person the model detects,
+ * it predicts the training set's mean root-relative pose in camera coordinates (which knows nothing
+ * of yaw).
+ */
+import type * as tf from "@tensorflow/tfjs";
+import type { Config } from "../core/config";
+import { progress } from "../core/progress";
+import type { PersonLabel, Sample, SampleSource } from "../data/records";
+import { studioDataset, domainDataset } from "../data/datasets";
+import { predict } from "../model/decode";
+import { evaluateFrame, summarise, PROTOCOLS, type EvalFrame, type PersonRow, type SequenceSummary } from "../eval/protocols";
+import { addCounts, detectionCounts, precisionRecall, type DetectionCounts } from "../eval/detection";
+
+export interface FramePrediction {
+  sequence: string;
+  frame: number;
+  camera: string;
+  gt: PersonLabel[];
+  pred: PersonLabel[];
+}
+
+/** Run `model` over a dataset in batches, keeping labels and predictions (not the images). */
+export function predictSource(model: tf.LayersModel, source: SampleSource, opts: { batchSize?: number; scoreThreshold?: number; limit?: number; quiet?: boolean } = {}): FramePrediction[] {
+  const n = Math.min(source.size, opts.limit ?? Infinity), bs = opts.batchSize ?? 32;
+  const out: FramePrediction[] = [];
+  const bar = opts.quiet ? null : progress(`predict ${source.name}`, n);
+  for (let i = 0; i < n; i += bs) {
+    const samples: Sample[] = [];
+    for (let k = i; k < Math.min(n, i + bs); k++) samples.push(source.get(k));
+    const preds = predict(model, samples.map((s) => s.image), samples.map((s) => s.camera), { scoreThreshold: opts.scoreThreshold, batchSize: bs });
+    samples.forEach((s, k) => out.push({ sequence: s.sequence ?? s.domain, frame: s.frame ?? s.index, camera: s.cameraName ?? "", gt: s.people.length ? s.people : s.truth ?? [], pred: preds[k] }));
+    bar?.tick(samples.length);
+  }
+  bar?.done();
+  return out;
+}
+
+/** GT people shorter than this (box height, px) are left out of the "tall" figures (issue 4's bar). */
+export const MIN_HEIGHT_PX = 30;
+
+export interface StudioScores {
+  /** which people were scored */
+  people: "all" | "tall";
+  summary: SequenceSummary[];
+  detection: ({ sequence: string } & DetectionCounts & { precision: number; recall: number })[];
+  rows: PersonRow[];
+}
+
+/** Frames for the protocols: one per (sequence, frame, camera); `frame` is made unique per camera. */
+function evalFrames(preds: readonly FramePrediction[], minHeightPx: number, poseOf: (p: PersonLabel) => number[][] = (p) => p.joints3dRel): EvalFrame[] {
+  return preds.map((f) => ({
+    sequence: f.sequence,
+    frame: f.frame * 10 + (f.camera === "cam_b" ? 1 : 0),
+    gt: f.gt.filter((g) => g.box[3] - g.box[1] >= minHeightPx).map((g) => ({ joints3d: g.joints3dRel, visible: g.visible })),
+    pred: f.pred.map((p) => ({ joints3d: poseOf(p), score: p.score })),
+  })).filter((f) => f.gt.length > 0);
+}
+
+/** Score predictions under both protocols, and detection precision/recall, per sequence and overall. */
+export function scoreStudio(preds: readonly FramePrediction[], people: "all" | "tall", poseOf?: (p: PersonLabel) => number[][]): StudioScores {
+  const minH = people === "tall" ? MIN_HEIGHT_PX : 0;
+  const frames = evalFrames(preds, minH, poseOf);
+  const rows = PROTOCOLS.flatMap((p) => frames.flatMap((f) => evaluateFrame(f, p)));
+  const summary = PROTOCOLS.flatMap((p) => summarise(rows, p));
+  const bySeq = new Map<string, DetectionCounts>();
+  const zero: DetectionCounts = { gt: 0, matchedGt: 0, pred: 0, truePositives: 0 };
+  for (const f of preds) {
+    const c = detectionCounts(f.gt.map((g) => g.box), f.pred.map((p) => p.box), { minHeightPx: minH });
+    bySeq.set(f.sequence, addCounts(bySeq.get(f.sequence) ?? zero, c));
+    bySeq.set("all", addCounts(bySeq.get("all") ?? zero, c));
+  }
+  const detection = [...bySeq.entries()].map(([sequence, c]) => ({ sequence, ...c, ...precisionRecall(c) }));
+  return { people, summary, detection, rows };
+}
+
+/** The mean root-relative pose [17][3] over the people of `n` samples of a labeled source. */
+export function meanPose(source: SampleSource, n: number): number[][] {
+  const acc = Array.from({ length: 17 }, () => [0, 0, 0]);
+  let count = 0;
+  for (let i = 0; i < Math.min(n, source.size); i++) {
+    for (const p of source.get(i).people) {
+      p.joints3dRel.forEach((q, j) => q.forEach((v, k) => (acc[j][k] += v)));
+      count++;
+    }
+  }
+  if (!count) throw new Error(`meanPose: no labeled people in the first ${n} samples of ${source.name}`);
+  return acc.map((q) => q.map((v) => v / count));
+}
+
+export interface StudioEvaluation {
+  data: string;
+  frames: number;
+  model: StudioScores[];
+  baseline: StudioScores[];
+  meanPoseSamples: number;
+}
+
+/** Evaluate a model on the studio test set, with the mean-pose baseline on the same detections. */
+export function evaluateOnStudio(model: tf.LayersModel, cfg: Config, seed: number, opts: { meanPoseSamples?: number; quiet?: boolean } = {}): { evaluation: StudioEvaluation; preds: FramePrediction[] } {
+  const preds = predictSource(model, studioDataset(cfg, seed), { quiet: opts.quiet });
+  const nMean = opts.meanPoseSamples ?? (cfg.quick ? 64 : 2000);
+  const mp = meanPose(domainDataset("pretrain", cfg, seed), nMean);
+  const groups = ["all", "tall"] as const;
+  return {
+    preds,
+    evaluation: {
+      data: "studio test set of the embedded synthetic world (stand-in for CMU Panoptic; not Panoptic numbers)",
+      frames: preds.length,
+      model: groups.map((g) => scoreStudio(preds, g)),
+      baseline: groups.map((g) => scoreStudio(preds, g, () => mp)),
+      meanPoseSamples: nMean,
+    },
+  };
+}
