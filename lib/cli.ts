@@ -7,11 +7,14 @@ import { resolveConfig } from "./core/config";
 import { runMain, runDir } from "./pipeline";
 import { subsetStage } from "./data/subset";
 import { join } from "node:path";
+import { paths } from "./core/paths";
+import { writeDomainMontage } from "./report/montage";
 
 const USAGE = `usage: npm run cli -- <command> [--quick] [--set key=value ...]
 commands:
   start            the main job on the embedded default (also: npm start)
   subset [--seed N] draw the seeded labeled subset into results/subset/seed<N>/subset.json
+  docs             regenerate the README's images (docs/domains.png)
 options:
   --quick          small sizes and few steps, same code path (also WB_QUICK=1)
   --set a.b=value  override a config key (checked against the default's type); repeatable`;
@@ -31,6 +34,12 @@ async function main(argv: string[]): Promise<void> {
       const seed = Number(flag("--seed") ?? cfg.seed);
       const { result } = await subsetStage(cfg, seed, join(runDir("subset"), `seed${seed}`));
       console.log(`subset of ${result.indices.length} lab images (seed ${seed}); first: ${result.indices.slice(0, 8).join(", ")} ...`);
+      return;
+    }
+    case "docs": {
+      const out = join(paths.docs, "domains.png");
+      const r = writeDomainMontage(resolveConfig({ quick: false, argv: rest }), 0, out);
+      console.log(`wrote ${out} (${r.width}x${r.height}, ${(r.bytes / 1024).toFixed(0)} KB)`);
       return;
     }
     case undefined:

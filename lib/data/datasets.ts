@@ -17,7 +17,7 @@ import type { Appearance } from "../world/render";
 import { createRenderBuffers } from "../world/render";
 import { domainSpec, type DomainSpec } from "../world/domains";
 import { type Scene, type ScenePerson, footprint, motionPool, placeDiscs, poseFromMotion, renderScene, sampleAppearance, sampleLook, sceneCamera } from "../world/scene";
-import { retarget, type BodyMotion } from "../world/mocap";
+import { placeOnGround, retarget, type BodyMotion } from "../world/mocap";
 import type { Domain, Sample, SampleSource } from "./records";
 import { NUM_BODY_JOINTS } from "../body/joints";
 
@@ -183,7 +183,9 @@ export function studioDataset(cfg: Config, seed: number): SampleSource & { frame
           pose[i] = a.x + cy * x + sy * z;
           pose[i + 2] = a.z - sy * x + cy * z;
         }
-        return { shape: a.shape, girth: a.girth, joints: pose, appearance: a.appearance };
+        // Feet on the floor in every frame: the studio floor is flat, while the clips climb a platform
+        // (CMU 01_03) that would leave whole actors hovering 0.2-0.45 m up.
+        return { shape: a.shape, girth: a.girth, joints: placeOnGround(pose, a.shape, { mode: "flat", window: 0 }), appearance: a.appearance };
       });
       const cam = setup.cameras[c];
       const camera = sceneCamera(cfg.world.imageSize, { ...cam, centre: [0, 0] });

@@ -67,7 +67,7 @@ const LAB: DomainSpec = {
   labeled: true,
   backgrounds: [["lab", 1]],
   clutter: 0.0,
-  camera: { height: [0.9, 2.6], aimHeight: [0.8, 1.1], distance: [3.2, 4.2], fovDeg: [50, 60] },
+  camera: { height: [0.9, 2.6], aimHeight: [0.8, 1.1], distance: [2.4, 3.2], fovDeg: [50, 60] },
   spread: [0, 0.3],
   colour: { gainStd: 0.02, cast: [0.95, 1.05, 0.95], gamma: [0.9, 1.0], saturation: 1.1 },
   light: { ambient: [0.55, 0.65], intensity: [0.45, 0.55] },

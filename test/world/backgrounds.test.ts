@@ -73,6 +73,12 @@ describe("world/backgrounds", () => {
     assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]);
     const idat = png.indexOf("IDAT"), len = png.readUInt32BE(idat - 4);
     const raw = inflateSync(png.subarray(idat + 4, idat + 4 + len));
-    for (let y = 0; y < 3; y++) assert.deepEqual([...raw.subarray(y * 16 + 1, y * 16 + 16)], [...rgb.subarray(y * 15, y * 15 + 15)]);
+    // Undo the Sub filter (PNG spec: Recon(x) = Filt(x) + Recon(a), a = the byte 3 to the left).
+    for (let y = 0; y < 3; y++) {
+      assert.equal(raw[y * 16], 1, "filter type Sub");
+      const row = [...raw.subarray(y * 16 + 1, y * 16 + 16)];
+      for (let i = 3; i < row.length; i++) row[i] = (row[i] + row[i - 3]) & 0xff;
+      assert.deepEqual(row, [...rgb.subarray(y * 15, y * 15 + 15)]);
+    }
   });
 });
