@@ -3,7 +3,7 @@
  * Node runs this single-threaded, so the figure is per core. Run: `npm run build && node dist/bench/world.js [n]`.
  * Reports warm throughput (after the motion library is loaded; its one-off load time is reported apart).
  */
-import { resolveConfig } from "../lib/core/config";
+import { resolveConfig } from "../lib/config";
 import { domainDataset, studioDataset } from "../lib/data/datasets";
 import { motionPool } from "../lib/world/scene";
 import type { SampleSource } from "../lib/data/records";

@@ -3,9 +3,10 @@
  * Command line: argument parsing only; the work lives in lib/. `npm start -- [--quick] [--set k=v]`
  * runs the main job; `npm run cli -- <command> ...` runs one piece.
  */
-import { resolveConfig } from "./core/config";
+import { resolveConfig } from "./config";
 import { runMain, runDir } from "./pipeline";
 import { subsetStage } from "./data/subset";
+import { pretrainStage } from "./stages/pretrain";
 import { join } from "node:path";
 import { paths } from "./core/paths";
 import { writeDomainMontage } from "./report/montage";
@@ -14,6 +15,7 @@ const USAGE = `usage: npm run cli -- <command> [--quick] [--set key=value ...]
 commands:
   start            the main job on the embedded default (also: npm start)
   subset [--seed N] draw the seeded labeled subset into results/subset/seed<N>/subset.json
+  pretrain         train the regressor from scratch on the pretrain domain, evaluate, ship to data/checkpoints/pretrained
   docs             regenerate the README's images (docs/domains.png)
 options:
   --quick          small sizes and few steps, same code path (also WB_QUICK=1)
@@ -36,6 +38,9 @@ async function main(argv: string[]): Promise<void> {
       console.log(`subset of ${result.indices.length} lab images (seed ${seed}); first: ${result.indices.slice(0, 8).join(", ")} ...`);
       return;
     }
+    case "pretrain":
+      await pretrainStage(cfg);
+      return;
     case "docs": {
       const out = join(paths.docs, "domains.png");
       const r = writeDomainMontage(resolveConfig({ quick: false, argv: rest }), 0, out);

@@ -4,7 +4,8 @@
  * stage. The CLI's `start` and the notebooks call the same functions.
  */
 import { join } from "node:path";
-import { type Config, configHash } from "./core/config";
+import { configHash } from "./core/config";
+import type { Config } from "./config";
 import { atomicWriteJson, codeVersion } from "./core/io";
 import { paths } from "./core/paths";
 import { initBackend } from "./core/backend";

@@ -1,66 +1,9 @@
 /**
- * One typed experiment config. Defaults are the method's published values (METHOD.md section 1) where
- * the embedded world allows it; an experiment or an ablation is a small override (`--set a.b=value`),
- * checked against the default's type. The resolved config is saved next to every artifact it made,
- * and its hash keys the stage cache.
- *
- * Quick mode (`WB_QUICK=1` or `--quick`) applies `QUICK` (small sizes, few steps) before the user's
- * overrides. It changes sizes only, never the code path.
+ * The config machinery: typed dotted-key overrides (`--set a.b=value`, checked against the default's
+ * type), the quick switch, and a stable hash. The experiment's one Config type and its defaults live
+ * in lib/config.ts (they gather sections owned by other modules, which core/ may not import).
  */
 import { createHash } from "node:crypto";
-
-export interface Config {
-  /** Seed of every generator in a run (data, init, sampling, jitter). */
-  seed: number;
-  /** Seeds of a multi-seed run (tables show mean and spread over them). */
-  seeds: number[];
-  /** Small sizes and few steps; set from WB_QUICK / --quick. */
-  quick: boolean;
-  world: {
-    /** Rendered image side, px (square). */
-    imageSize: number;
-    /** Scales every lab-vs-street/studio difference (background clutter, colour, noise, blur, camera). 0 = no gap. */
-    domainGap: number;
-    /** Images in the large labeled pretraining set. */
-    pretrainImages: number;
-    /** Images in the lab (single-person, MPI-INF-3DHP analogue) domain. */
-    labImages: number;
-    /** Images in the unlabeled street (Cityscapes analogue) domain; the report used 5000. */
-    streetImages: number;
-    /** Frames per studio (Panoptic analogue) sequence, per camera. */
-    studioFrames: number;
-    /** Cap on people per image in the pretrain and street domains (the studio's counts are fixed). */
-    maxPeople: number;
-  };
-  subset: {
-    /** Labeled subset size ("MPI 500"). */
-    size: number;
-  };
-}
-
-export const DEFAULTS: Config = {
-  seed: 0,
-  seeds: [0, 1, 2],
-  quick: false,
-  world: {
-    imageSize: 128,
-    domainGap: 1,
-    pretrainImages: 200000,
-    labImages: 20000,
-    streetImages: 5000,
-    studioFrames: 150,
-    maxPeople: 8,
-  },
-  subset: { size: 500 },
-};
-
-/** What quick mode shrinks (same stages, same code). */
-export const QUICK: Overrides = {
-  seeds: [0],
-  "world.streetImages": 64,
-  "world.studioFrames": 8,
-  "subset.size": 32,
-};
 
 export type Overrides = Record<string, unknown>;
 
@@ -127,12 +70,12 @@ export function parseSetArgs(argv: readonly string[]): Overrides {
   return out;
 }
 
-/** The resolved config: defaults, then quick sizes (if quick), then the user's overrides. */
-export function resolveConfig(opts: { quick?: boolean; overrides?: Overrides; argv?: readonly string[] } = {}): Config {
+/** Defaults, then the quick overlay (if quick), then the user's overrides (`--set` in argv, then `overrides`). */
+export function resolveWith<T extends { quick: boolean }>(defaults: T, quickOverlay: Overrides, opts: { quick?: boolean; overrides?: Overrides; argv?: readonly string[] } = {}): T {
   const argv = opts.argv ?? [];
   const quick = opts.quick ?? isQuick(argv.length ? argv : process.argv);
-  let cfg = applyOverrides(DEFAULTS, { quick });
-  if (quick) cfg = applyOverrides(cfg, QUICK);
+  let cfg = applyOverrides(defaults, { quick });
+  if (quick) cfg = applyOverrides(cfg, quickOverlay);
   return applyOverrides(cfg, { ...parseSetArgs(argv), ...opts.overrides });
 }
 

@@ -11,7 +11,7 @@
  *   two cameras per sequence, temporally coherent frames.
  */
 import { Rng } from "../core/rng";
-import type { Config } from "../core/config";
+import type { Config } from "../config";
 import { sampleShape, girthScale, type BodyShape } from "../body/shape";
 import type { Appearance } from "../world/render";
 import { createRenderBuffers } from "../world/render";

@@ -4,7 +4,7 @@
  * sorted, with the config that made them.
  */
 import { Rng } from "../core/rng";
-import type { Config } from "../core/config";
+import type { Config } from "../config";
 import { cachedStage, type StageInfo } from "../core/stage";
 import { validateWorld } from "./datasets";
 

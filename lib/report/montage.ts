@@ -2,7 +2,7 @@
  * Pictures of the embedded world's samples: one sample as an upscaled panel with its labels drawn on
  * it, and the four-domain montage shown in the README (docs/domains.png).
  */
-import type { Config } from "../core/config";
+import type { Config } from "../config";
 import { atomicWrite } from "../core/io";
 import type { PersonLabel, Sample } from "../data/records";
 import { domainDataset, studioDataset } from "../data/datasets";

@@ -6,7 +6,7 @@
  * of yaw).
  */
 import type * as tf from "@tensorflow/tfjs";
-import type { Config } from "../core/config";
+import type { Config } from "../config";
 import { progress } from "../core/progress";
 import type { PersonLabel, Sample, SampleSource } from "../data/records";
 import { studioDataset, domainDataset } from "../data/datasets";

@@ -8,7 +8,7 @@
  * TypeScript renames `op` to `arquero_1.op`, which its parser rejects.
  */
 import * as aq from "arquero";
-import type { Config } from "../core/config";
+import type { Config } from "../config";
 import { H36M_17 } from "../body/joints";
 import { cameraToWorld } from "./camera";
 import { domainDataset, studioDataset } from "../data/datasets";

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from "../../lib/core/checkpoint";
 import { atomicWriteDir, atomicWrite } from "../../lib/core/io";
-import { DEFAULTS } from "../../lib/core/config";
+import { DEFAULTS } from "../../lib/config";
 import { initBackend } from "../../lib/core/backend";
 
 function tinyConvNet(): tf.LayersModel {

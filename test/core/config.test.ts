@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
-import { DEFAULTS, QUICK, applyOverrides, configHash, parseSetArgs, resolveConfig } from "../../lib/core/config";
+import { applyOverrides, configHash, parseSetArgs } from "../../lib/core/config";
+import { DEFAULTS, QUICK, resolveConfig } from "../../lib/config";
 
 describe("core/config", () => {
   it("applies --set overrides typed by the default", () => {

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { mkdtempSync, rmSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { resolveConfig } from "../../lib/core/config";
+import { resolveConfig } from "../../lib/config";
 import { domainDataset, studioDataset, STUDIO_SEQUENCES, validateWorld } from "../../lib/data/datasets";
 import { drawSubset, subsetStage } from "../../lib/data/subset";
 import { project } from "../../lib/world/camera";

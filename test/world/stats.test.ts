@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { resolveConfig } from "../../lib/core/config";
+import { resolveConfig } from "../../lib/config";
 import { lookAt, intrinsicsFromFov, worldToCamera, type Vec3 } from "../../lib/world/camera";
 import { H36M_17 } from "../../lib/body/joints";
 import { domainStats, personStats, summariseDomainStats } from "../../lib/world/stats";

@@ -1,0 +1,90 @@
+/**
+ * The experiment's one typed config. Defaults are the method's published values (METHOD.md section 1)
+ * where the embedded world allows it, and say why where it does not. An experiment or an ablation is
+ * a small override (`--set a.b=value`, checked against the default's type); the resolved config is
+ * saved next to every artifact it made, and its hash keys the stage cache.
+ *
+ * Quick mode (`WB_QUICK=1` or `--quick`) applies `QUICK` (small sizes, few steps) before the user's
+ * overrides. It changes sizes only, never the code path.
+ */
+import { resolveWith, type Overrides } from "./core/config";
+import { DEFAULT_MODEL, type ModelConfig } from "./model/regressor";
+import { DEFAULT_LOSS, type LossConfig } from "./train/losses";
+import { DEFAULT_PRETRAIN, DEFAULT_TRAIN, type TrainConfig } from "./train/loop";
+
+export interface Config {
+  /** Seed of every generator in a run (data, init, sampling, jitter). */
+  seed: number;
+  /** Seeds of a multi-seed run (tables show mean and spread over them). */
+  seeds: number[];
+  /** Small sizes and few steps; set from WB_QUICK / --quick. */
+  quick: boolean;
+  world: {
+    /** Rendered image side, px (square). */
+    imageSize: number;
+    /** Scales every lab/street-vs-studio difference (background, colour, noise, blur, camera). 0 = no gap. */
+    domainGap: number;
+    /** Images in the large labeled pretraining set (generated on demand; none are stored). */
+    pretrainImages: number;
+    /** Images in the lab (single-person, MPI-INF-3DHP analogue) domain. */
+    labImages: number;
+    /** Images in the unlabeled street (Cityscapes analogue) domain; the report used 5000. */
+    streetImages: number;
+    /** Frames per studio (Panoptic analogue) sequence, per camera. */
+    studioFrames: number;
+    /** Cap on people per image in the pretrain and street domains (the studio's counts are fixed). */
+    maxPeople: number;
+  };
+  subset: {
+    /** Labeled subset size ("MPI 500"). */
+    size: number;
+  };
+  /** The regressor (lib/model/regressor.ts). */
+  model: ModelConfig;
+  /** Pretraining from scratch (the "github ckpt" analogue). */
+  pretrain: TrainConfig;
+  /** Finetuning (baseline and pseudo-label stages): upstream's RAdam settings. */
+  train: TrainConfig;
+  loss: LossConfig;
+}
+
+export const DEFAULTS: Config = {
+  seed: 0,
+  seeds: [0, 1, 2],
+  quick: false,
+  world: {
+    imageSize: 128,
+    domainGap: 1,
+    pretrainImages: 200000,
+    labImages: 20000,
+    streetImages: 5000,
+    studioFrames: 150,
+    maxPeople: 8,
+  },
+  subset: { size: 500 },
+  model: DEFAULT_MODEL,
+  pretrain: DEFAULT_PRETRAIN,
+  train: DEFAULT_TRAIN,
+  loss: DEFAULT_LOSS,
+};
+
+/** What quick mode shrinks (same stages, same code). */
+export const QUICK: Overrides = {
+  seeds: [0],
+  "world.streetImages": 64,
+  "world.studioFrames": 8,
+  "subset.size": 32,
+  "pretrain.epochs": 1,
+  "pretrain.stepsPerEpoch": 6,
+  "pretrain.batchSize": 4,
+  "pretrain.warmupSteps": 2,
+  "pretrain.maxMinutes": 0,
+  "train.epochs": 1,
+  "train.stepsPerEpoch": 4,
+  "train.warmupSteps": 2,
+};
+
+/** The resolved config: defaults, then quick sizes (if quick), then the user's overrides. */
+export function resolveConfig(opts: { quick?: boolean; overrides?: Overrides; argv?: readonly string[] } = {}): Config {
+  return resolveWith(DEFAULTS, QUICK, opts);
+}

@@ -1,0 +1,162 @@
+/**
+ * Output maps -> people. Peaks of the centre heatmap (a 3x3 max-pool NMS, as CenterNet), above a score
+ * threshold, at most `maxPeople` per image; each peak's cell gives the person's parameters, which the
+ * body model turns into joints (regressor.ts). Predictions come back in the record format
+ * (`PersonLabel`, source "pseudo") so that they can serve directly as pseudo labels.
+ *
+ * Per person, in the image's own px and camera (the model may have seen a resized copy):
+ * - box: the regressed centre and size, clipped to the image;
+ * - joints3dRel: the body model's 17 joints, pelvis-relative, metres, camera axes;
+ * - joints3d: joints3dRel + the pelvis at depth z = exp(depthCode) * fx / W on the ray through the
+ *   regressed 2D pelvis (joint 0 of the 2D offsets): X = (u - cx) / fx * z, Y = (v - cy) / fy * z;
+ * - joints2d: the projection of joints3d (records.ts's definition), or the regressed 2D joints
+ *   (`joints2d: "regressed"`); visible = inside the image.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { NUM_EVAL_JOINTS } from "../body/joints";
+import type { PersonLabel } from "../data/records";
+import type { Intrinsics } from "../world/camera";
+import { MAP, MAP_CHANNELS, bodyJoints, imagesTensor, modelGeometry, splitParams, type ModelGeometry } from "./regressor";
+
+export interface DecodeOptions {
+  /** Default: the model config's 0.5. */
+  scoreThreshold?: number;
+  /** Default 8. */
+  maxPeople?: number;
+  /** "projected" (default): joints2d = projection of joints3d; "regressed": the 2D head's joints. */
+  joints2d?: "projected" | "regressed";
+  /** Root-relative 3D joints from the body model ("fk", default) or the direct 3D head ("direct"). */
+  pose?: "fk" | "direct";
+  /** Mark the predicted betas as a shape label (default false: upstream pseudo labels carry no shape). */
+  hasShape?: boolean;
+  /** Written into each label's provenance (default "predict"). */
+  provenance?: string;
+  /** Images per forward pass (default 32). */
+  batchSize?: number;
+}
+
+/** The intrinsics decoding needs (a world `Camera` is one). */
+export type CameraIntrinsics = Pick<Intrinsics, "width" | "height" | "fx" | "fy" | "cx" | "cy">;
+
+interface Peak {
+  image: number;
+  cell: number;
+  score: number;
+}
+
+/**
+ * Heatmap peaks: cells that are the maximum of their 3x3 neighbourhood, score >= threshold, the
+ * `maxPeople` best per image, best first.
+ * @param heatLogits [B, G, G, 1]
+ */
+export function findPeaks(heatLogits: tf.Tensor4D, threshold: number, maxPeople: number): Peak[][] {
+  const [B, G] = heatLogits.shape;
+  const k = Math.min(maxPeople, G * G);
+  // Typed arrays are read outside tidy: tidy walks what it returns element by element.
+  const [v, i] = tf.tidy(() => {
+    const heat = tf.sigmoid(heatLogits);
+    const pooled = tf.maxPool(heat, 3, 1, "same");
+    const peaks = heat.mul(heat.equal(pooled).toFloat()).reshape([B, G * G]);
+    const { values, indices } = tf.topk(peaks, k);
+    return [values, indices];
+  });
+  const vals = v.dataSync(), idx = i.dataSync();
+  tf.dispose([v, i]);
+  return Array.from({ length: B }, (_, b) => {
+    const out: Peak[] = [];
+    for (let i = 0; i < k; i++) if (vals[b * k + i] >= threshold && vals[b * k + i] > 0) out.push({ image: b, cell: idx[b * k + i], score: vals[b * k + i] });
+    return out;
+  });
+}
+
+/**
+ * People from output maps.
+ * @param maps    [B, G, G, 240] raw model output
+ * @param cameras B intrinsics of the images the maps came from (their width/height are the image size)
+ */
+export function decodeMaps(maps: tf.Tensor4D, cameras: readonly CameraIntrinsics[], geom: ModelGeometry, opts: DecodeOptions = {}): PersonLabel[][] {
+  const [B, G] = maps.shape;
+  if (cameras.length !== B) throw new Error(`decode: ${B} images but ${cameras.length} cameras`);
+  const heat = tf.tidy(() => maps.slice([0, 0, 0, 0], [B, G, G, 1]));
+  const peaks = findPeaks(heat as tf.Tensor4D, opts.scoreThreshold ?? 0.5, opts.maxPeople ?? 8);
+  heat.dispose();
+  const flat = peaks.flat();
+  const result: PersonLabel[][] = peaks.map(() => []);
+  if (flat.length === 0) return result;
+  const J = NUM_EVAL_JOINTS, S = geom.inputSize, st = geom.stride;
+  const [r, j] = tf.tidy(() => {
+    const all = maps.reshape([B * G * G, MAP_CHANNELS]);
+    const r = tf.gather(all, tf.tensor1d(flat.map((p) => p.image * G * G + p.cell), "int32")) as tf.Tensor2D;
+    const q = splitParams(r);
+    return [r, opts.pose === "direct" ? q.joints3d.clone() : bodyJoints(q.rot6d, q.betas)];
+  });
+  const rows = r.dataSync(), rel = j.dataSync();
+  tf.dispose([r, j]);
+  const ch = (n: number, c: number) => rows[n * MAP_CHANNELS + c];
+  flat.forEach((p, n) => {
+    const cam = cameras[p.image];
+    const sx = S / cam.width, sy = S / cam.height;
+    const ix = p.cell % G, iy = Math.floor(p.cell / G);
+    const ccx = (ix + 0.5) * st, ccy = (iy + 0.5) * st; // cell centre, model px
+    const [o, sz, dc, j2, be] = [MAP.boxOffset[0], MAP.boxSize[0], MAP.depth[0], MAP.joints2d[0], MAP.betas[0]];
+    const bx = (ix + ch(n, o)) * st, by = (iy + ch(n, o + 1)) * st, bw = ch(n, sz) * S, bh = ch(n, sz + 1) * S;
+    const box: [number, number, number, number] = [
+      Math.max(0, (bx - bw / 2) / sx), Math.max(0, (by - bh / 2) / sy),
+      Math.min(cam.width, (bx + bw / 2) / sx), Math.min(cam.height, (by + bh / 2) / sy),
+    ];
+    const reg2d = Array.from({ length: J }, (_, j) => [(ccx + ch(n, j2 + 2 * j) * S) / sx, (ccy + ch(n, j2 + 2 * j + 1) * S) / sy]);
+    const z = Math.exp(ch(n, dc)) * (cam.fx / cam.width);
+    const root = [((reg2d[0][0] - cam.cx) / cam.fx) * z, ((reg2d[0][1] - cam.cy) / cam.fy) * z, z];
+    const joints3dRel = Array.from({ length: J }, (_, j) => [0, 1, 2].map((d) => rel[(n * J + j) * 3 + d]));
+    const joints3d = joints3dRel.map((q) => [q[0] + root[0], q[1] + root[1], q[2] + root[2]]);
+    const joints2d = opts.joints2d === "regressed" ? reg2d : joints3d.map((q) => [(cam.fx * q[0]) / q[2] + cam.cx, (cam.fy * q[1]) / q[2] + cam.cy]);
+    result[p.image].push({
+      box,
+      joints2d,
+      visible: joints2d.map((q) => (q[0] >= 0 && q[0] < cam.width && q[1] >= 0 && q[1] < cam.height ? 1 : 0)),
+      joints3d,
+      joints3dRel,
+      shape: Array.from({ length: MAP.betas[1] }, (_, k) => ch(n, be + k)),
+      has2d: true,
+      has3d: true,
+      hasShape: opts.hasShape ?? false,
+      source: "pseudo",
+      provenance: opts.provenance ?? "predict",
+      score: p.score,
+    });
+  });
+  return result;
+}
+
+/**
+ * Run the model on images and decode every person, batched.
+ * @param images  HWC [0, 1] images of size cameras[i].width x cameras[i].height, or a [B, H, W, 3] tensor
+ * @param cameras intrinsics per image (px of the image as given)
+ */
+export function predict(model: tf.LayersModel, images: readonly Float32Array[] | tf.Tensor4D, cameras: readonly CameraIntrinsics[], opts: DecodeOptions = {}): PersonLabel[][] {
+  const geom = modelGeometry(model);
+  const n = images instanceof tf.Tensor ? images.shape[0] : images.length;
+  if (cameras.length !== n) throw new Error(`predict: ${n} images but ${cameras.length} cameras`);
+  const bs = opts.batchSize ?? 32;
+  const out: PersonLabel[][] = [];
+  for (let i = 0; i < n; i += bs) {
+    const j = Math.min(n, i + bs);
+    const cams = cameras.slice(i, j);
+    const maps = tf.tidy(() => {
+      let x: tf.Tensor4D;
+      if (images instanceof tf.Tensor) {
+        const part = images.slice([i, 0, 0, 0], [j - i, -1, -1, -1]);
+        x = part.shape[1] === geom.inputSize && part.shape[2] === geom.inputSize ? part : tf.image.resizeBilinear(part, [geom.inputSize, geom.inputSize], false, true);
+      } else {
+        x = imagesTensor(images.slice(i, j).map((image, k) => ({ image, width: cams[k].width, height: cams[k].height })), geom.inputSize);
+      }
+      return model.predict(x) as tf.Tensor4D;
+    });
+    try {
+      out.push(...decodeMaps(maps, cams, geom, opts));
+    } finally {
+      maps.dispose();
+    }
+  }
+  return out;
+}

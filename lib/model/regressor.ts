@@ -1,0 +1,314 @@
+/**
+ * The multi-person regressor: one image in, every person out. All of it is in this file: the config,
+ * the network builder, the layout of its output maps and the body-model decoding of a person's
+ * parameters into joints.
+ *
+ * Design (one-stage, CenterNet/ROMP style; the choices and their timings are in docs/model-notes.md):
+ * - A plain conv net (3x3 convs + ReLU, no BatchNorm: BN costs ~40% throughput on wasm and this net
+ *   trains without it) reduces the image to a stride-8 grid. A stride-16 context branch, upsampled and
+ *   concatenated back, widens the receptive field to ~250 px so that the cell at a person's centre
+ *   sees the whole body (a 100 px tall person needs +-50 px around the centre; the stride-8 trunk
+ *   alone sees ~90 px).
+ * - Two 1x1 heads on that grid give the output maps [B, S/8, S/8, 189]: channel 0 a centre-heatmap
+ *   logit, channels 1-188 the parameters of the person centred in that cell (`MAP` below): box
+ *   offset and size, a normalised root depth, 5 shape betas, 17 2D joint offsets (an auxiliary
+ *   2D output, and the person's 2D root) and 24 local joint rotations in 6D form.
+ * - Body-model decoding (`decodePeople`) runs OUTSIDE the LayersModel, on the cells that hold people
+ *   only: 6D -> rotation matrices -> FK of the 5-beta body (lib/body/kinematics.ts) -> 17 root-relative
+ *   H36M joints in camera axes. Bone lengths stay consistent and a real SMPL can replace the body
+ *   later; the saved model is plain conv layers (no custom-layer registration needed to load it).
+ *
+ * Numbers of the default config (`DEFAULT_MODEL`, 128x128 input), measured by `modelStats` and the
+ * bench (bench/train.ts, docs/model-notes.md): 581,709 parameters (2.3 MB float32), 0.357 GFLOP per
+ * image forward (2 FLOPs per multiply-add), output stride 8 (16x16 grid), receptive field 267 px.
+ *
+ * Depth normalisation: cameras differ per image (field of view 50-65 degrees in the world), and what
+ * an image shows of a person's distance is its apparent size, which scales with f / z. So the net
+ * predicts `depthCode = log(z / (fx / W))`: z the pelvis depth in metres, fx / W the focal length in
+ * image widths, invariant to resizing the image. Decoding: z = exp(depthCode) * fx / W.
+ *
+ * Coordinates: OpenCV camera axes (x right, y down, z forward), metres; image px with (0, 0) at the
+ * top-left corner of the top-left pixel (records.ts). Legend: B batch, N people, S input side px,
+ * G = S / 8 grid side, C = 189 map channels.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { BODY_TO_H36M, NUM_BODY_JOINTS, NUM_EVAL_JOINTS } from "../body/joints";
+import { NUM_ROTATIONS, fkTf, restOffsetsTf } from "../body/kinematics";
+import { NUM_BETAS } from "../body/shape";
+
+export interface ModelConfig {
+  /**
+   * Model input side, px (square). Images are resized to it in the batch builder. 128 = the world's
+   * image size: 96 trains ~1.7x faster but people >= 30 px tall shrink to 22 px (docs/model-notes.md).
+   */
+  inputSize: number;
+  /** Output channels of the 3x3 convs of the stride-2, -4 and -8 stages (the first conv of each has stride 2). */
+  widths: [number, number, number];
+  /** Extra stride-1 3x3 convs in each of those stages. */
+  depths: [number, number, number];
+  /** Channels of the stride-16 context branch (0 = no branch). */
+  contextWidth: number;
+  /** 3x3 convs in the context branch (the first has stride 2). */
+  contextDepth: number;
+  /** Channels, count and kernel size (1 or 3) of the stride-8 convs after the merge, before the 1x1 heads. */
+  headWidth: number;
+  headDepth: number;
+  headKernel: number;
+  /** Detections below this score are dropped at decoding (the report's pseudo-label threshold is 0.5). */
+  scoreThreshold: number;
+  /** At most this many people per image at decoding (the world's busiest scenes have 8). */
+  maxPeople: number;
+}
+
+export const DEFAULT_MODEL: ModelConfig = {
+  inputSize: 128,
+  widths: [16, 32, 64],
+  depths: [0, 1, 1],
+  contextWidth: 128,
+  contextDepth: 3,
+  headWidth: 128,
+  headDepth: 1,
+  headKernel: 1,
+  scoreThreshold: 0.5,
+  maxPeople: 8,
+};
+
+/** A model small enough for unit tests (32x32 input, ~30k parameters). */
+export const TINY_MODEL: ModelConfig = {
+  inputSize: 32,
+  widths: [8, 16, 24],
+  depths: [0, 0, 1],
+  contextWidth: 32,
+  contextDepth: 1,
+  headWidth: 32,
+  headDepth: 1,
+  headKernel: 1,
+  scoreThreshold: 0.5,
+  maxPeople: 4,
+};
+
+/** Output stride of the maps. */
+export const STRIDE = 8;
+
+/** Channel layout of the output maps: [first channel, count]. */
+export const MAP = {
+  /** centre-heatmap logit */
+  heat: [0, 1],
+  /** box centre minus the cell's top-left corner, in cells ([0, 1) when the centre is in the cell) */
+  boxOffset: [1, 2],
+  /** box width and height / S */
+  boxSize: [3, 2],
+  /** log(z / (fx / W)), see header */
+  depth: [5, 1],
+  /** shape betas (lib/body/shape.ts) */
+  betas: [6, NUM_BETAS],
+  /** [17][2] (joint px - cell centre px) / S, H36M_17 order; joint 0 is the 2D root */
+  joints2d: [6 + NUM_BETAS, 2 * NUM_EVAL_JOINTS],
+  /** [24][6] local rotations, 6D (kinematics.ts); rotation 0 = global orientation in camera axes */
+  rot6d: [6 + NUM_BETAS + 2 * NUM_EVAL_JOINTS, 6 * NUM_ROTATIONS],
+  /** [17][3] metres, pelvis-relative, camera axes: a direct (auxiliary) 3D output beside the body model's */
+  joints3d: [6 + NUM_BETAS + 2 * NUM_EVAL_JOINTS + 6 * NUM_ROTATIONS, 3 * NUM_EVAL_JOINTS],
+} as const satisfies Record<string, readonly [number, number]>;
+export const MAP_CHANNELS = MAP.joints3d[0] + MAP.joints3d[1]; // 240
+
+/**
+ * Initial head biases: a 0.1 prior probability on the heatmap (CenterNet's -2.19, so the focal loss
+ * starts small), a typical distance (4.5 m at fx/W = 0.87, the world's 60-degree lens), and the rest
+ * pose seen from the front: the body model's y-up, +z-facing template turned 180 degrees about x into
+ * camera axes (y down, facing the camera), every other joint at identity.
+ */
+export const HEAT_PRIOR_BIAS = -Math.log((1 - 0.1) / 0.1);
+export const DEPTH_PRIOR_BIAS = Math.log(4.5 / 0.866);
+const ROT6D_IDENTITY = [1, 0, 0, 1, 0, 0];
+const ROT6D_FLIP_X = [1, 0, 0, -1, 0, 0]; // diag(1, -1, -1)
+
+function conv(x: tf.SymbolicTensor, filters: number, strides: number, name: string, seed: number, kernelSize = 3): tf.SymbolicTensor {
+  return tf.layers
+    .conv2d({ filters, kernelSize, strides, padding: "same", activation: "relu", kernelInitializer: tf.initializers.heNormal({ seed }), name })
+    .apply(x) as tf.SymbolicTensor;
+}
+
+/**
+ * Build the network (weights seeded by `seed`). Input [B, S, S, 3] RGB in [0, 1]; output the maps
+ * [B, S/8, S/8, 240] (`MAP`), raw: the heatmap channel is a logit.
+ */
+export function buildRegressor(cfg: ModelConfig = DEFAULT_MODEL, seed = 0): tf.LayersModel {
+  const S = cfg.inputSize;
+  if (S % (cfg.contextWidth > 0 ? 2 * STRIDE : STRIDE) !== 0) {
+    throw new Error(`model: inputSize ${S} must be a multiple of ${cfg.contextWidth > 0 ? 2 * STRIDE : STRIDE} (stride ${STRIDE}${cfg.contextWidth > 0 ? ", and the stride-16 context branch" : ""})`);
+  }
+  let k = 0;
+  const next = () => seed * 1000 + k++;
+  const input = tf.input({ shape: [S, S, 3], name: "image" });
+  let x = input;
+  cfg.widths.forEach((w, s) => {
+    x = conv(x, w, 2, `s${2 << s}_down`, next());
+    for (let i = 0; i < cfg.depths[s]; i++) x = conv(x, w, 1, `s${2 << s}_conv${i}`, next());
+  });
+  if (cfg.contextWidth > 0) {
+    let y = conv(x, cfg.contextWidth, 2, "s16_down", next());
+    for (let i = 1; i < cfg.contextDepth; i++) y = conv(y, cfg.contextWidth, 1, `s16_conv${i}`, next());
+    // Nearest upsampling: its gradient (ResizeNearestNeighborGrad) exists on wasm; transposed convs cost more.
+    y = tf.layers.upSampling2d({ size: [2, 2], name: "s16_up" }).apply(y) as tf.SymbolicTensor;
+    x = tf.layers.concatenate({ name: "merge" }).apply([x, y]) as tf.SymbolicTensor;
+  }
+  for (let i = 0; i < cfg.headDepth; i++) x = conv(x, cfg.headWidth, 1, `head_conv${i}`, next(), cfg.headKernel);
+  const head = (filters: number, name: string) =>
+    tf.layers.conv2d({ filters, kernelSize: 1, kernelInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.01, seed: next() }), name }).apply(x) as tf.SymbolicTensor;
+  const heat = head(1, "heat");
+  const params = head(MAP_CHANNELS - 1, "params");
+  const maps = tf.layers.concatenate({ name: "maps" }).apply([heat, params]) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: maps, name: "regressor" });
+  setHeadBiases(model);
+  return model;
+}
+
+/** The initial head biases (see HEAT_PRIOR_BIAS above). */
+function setHeadBiases(model: tf.LayersModel): void {
+  // getWeights() hands out the layer's own variables: keep them, dispose only the new values.
+  const bias = new Float32Array(MAP_CHANNELS - 1);
+  bias[MAP.depth[0] - 1] = DEPTH_PRIOR_BIAS;
+  for (let r = 0; r < NUM_ROTATIONS; r++) bias.set(r === 0 ? ROT6D_FLIP_X : ROT6D_IDENTITY, MAP.rot6d[0] - 1 + 6 * r);
+  for (const [name, value] of [["heat", tf.tensor1d([HEAT_PRIOR_BIAS])], ["params", tf.tensor1d(bias)]] as const) {
+    const layer = model.getLayer(name);
+    layer.setWeights([layer.getWeights()[0], value]);
+    value.dispose();
+  }
+}
+
+/**
+ * [B, S, S, 3] model input from HWC [0, 1] images: bilinear resize with half-pixel centres (pixel i's
+ * centre i + 0.5 maps to (i + 0.5) * S / W, the same scale the targets and the decoder use).
+ */
+export function imagesTensor(images: readonly { image: Float32Array; width: number; height: number }[], inputSize: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const each = images.map((im) => {
+      if (im.image.length !== im.width * im.height * 3) throw new Error(`images: ${im.image.length} values for ${im.width}x${im.height}x3`);
+      const t = tf.tensor4d(im.image, [1, im.height, im.width, 3]);
+      return im.width === inputSize && im.height === inputSize ? t : tf.image.resizeBilinear(t, [inputSize, inputSize], false, true);
+    });
+    return (each.length === 1 ? each[0] : tf.concat(each, 0)) as tf.Tensor4D;
+  });
+}
+
+export interface ModelGeometry {
+  /** Input side, px. */
+  inputSize: number;
+  /** Output grid side (cells). */
+  grid: number;
+  /** Input px per cell. */
+  stride: number;
+}
+
+/** Input size, grid and stride, read from a built or loaded model. */
+export function modelGeometry(model: tf.LayersModel): ModelGeometry {
+  const inShape = model.inputs[0].shape;
+  const outShape = model.outputs[0].shape;
+  const S = inShape[1], G = outShape[1];
+  if (S == null || G == null || inShape[2] !== S || outShape[2] !== G || outShape[3] !== MAP_CHANNELS) {
+    throw new Error(`model: expected input [B, S, S, 3] and output [B, G, G, ${MAP_CHANNELS}], got ${JSON.stringify(inShape)} -> ${JSON.stringify(outShape)}`);
+  }
+  return { inputSize: S, grid: G, stride: S / G };
+}
+
+export interface ModelStats {
+  params: number;
+  /** Forward FLOPs per image (2 per multiply-add; convs only: the rest is < 1%). */
+  flopsPerImage: number;
+  stride: number;
+  /** Receptive field of an output cell, px. */
+  receptiveField: number;
+  /** float32 weight bytes (weights.bin of a checkpoint). */
+  weightBytes: number;
+}
+
+/** Measure a model's size and cost from its layers (counted, not assumed). */
+export function modelStats(model: tf.LayersModel): ModelStats {
+  let flops = 0;
+  for (const layer of model.layers) {
+    if (layer.getClassName() !== "Conv2D") continue;
+    const c = layer.getConfig() as { kernelSize: number[]; filters: number };
+    const inC = (layer.input as tf.SymbolicTensor).shape[3]!;
+    const [, h, w] = (layer.output as tf.SymbolicTensor).shape as number[];
+    flops += 2 * h * w * c.filters * (c.kernelSize[0] * c.kernelSize[1] * inC);
+  }
+  const params = model.countParams();
+  return { params, flopsPerImage: flops, stride: modelGeometry(model).stride, receptiveField: receptiveField(model), weightBytes: params * 4 };
+}
+
+/** Receptive field of the output, following the largest one through merges. */
+function receptiveField(model: tf.LayersModel): number {
+  // [rf, jump] per symbolic tensor, in topological (layer) order.
+  const rf = new Map<string, [number, number]>();
+  for (const layer of model.layers) {
+    const ins = ([] as tf.SymbolicTensor[]).concat(layer.input as tf.SymbolicTensor | tf.SymbolicTensor[]);
+    const out = layer.output as tf.SymbolicTensor;
+    const prev = ins.map((t) => rf.get(t.name) ?? ([1, 1] as [number, number])).reduce((a, b) => (b[0] > a[0] ? b : a), [1, 1] as [number, number]);
+    const cls = layer.getClassName();
+    if (cls === "Conv2D") {
+      const c = layer.getConfig() as { kernelSize: number[]; strides: number[] };
+      rf.set(out.name, [prev[0] + (c.kernelSize[0] - 1) * prev[1], prev[1] * c.strides[0]]);
+    } else if (cls === "UpSampling2D") {
+      rf.set(out.name, [prev[0], prev[1] / 2]);
+    } else rf.set(out.name, prev);
+  }
+  return rf.get((model.outputs[0] as tf.SymbolicTensor).name)![0];
+}
+
+/** A person's parameters, split out of the map channels at its cell. */
+export interface PersonParams {
+  /** [N] heatmap logit */
+  heat: tf.Tensor1D;
+  /** [N, 2] cells */
+  boxOffset: tf.Tensor2D;
+  /** [N, 2] / S */
+  boxSize: tf.Tensor2D;
+  /** [N] log(z / (fx / W)) */
+  depth: tf.Tensor1D;
+  /** [N, 5] */
+  betas: tf.Tensor2D;
+  /** [N, 17, 2] (px - cell centre px) / S */
+  joints2d: tf.Tensor3D;
+  /** [N, 24, 6] */
+  rot6d: tf.Tensor3D;
+  /** [N, 17, 3] metres, the direct 3D output */
+  joints3d: tf.Tensor3D;
+}
+
+/** Split [N, 240] per-person map rows into named parameters (slices, differentiable). */
+export function splitParams(rows: tf.Tensor2D): PersonParams {
+  const N = rows.shape[0];
+  const take = ([c, n]: readonly [number, number]) => rows.slice([0, c], [N, n]);
+  return tf.tidy(() => ({
+    heat: take(MAP.heat).reshape([N]) as tf.Tensor1D,
+    boxOffset: take(MAP.boxOffset) as tf.Tensor2D,
+    boxSize: take(MAP.boxSize) as tf.Tensor2D,
+    depth: take(MAP.depth).reshape([N]) as tf.Tensor1D,
+    betas: take(MAP.betas) as tf.Tensor2D,
+    joints2d: take(MAP.joints2d).reshape([N, NUM_EVAL_JOINTS, 2]) as tf.Tensor3D,
+    rot6d: take(MAP.rot6d).reshape([N, NUM_ROTATIONS, 6]) as tf.Tensor3D,
+    joints3d: take(MAP.joints3d).reshape([N, NUM_EVAL_JOINTS, 3]) as tf.Tensor3D,
+  }) as tf.TensorContainerObject) as unknown as PersonParams;
+}
+
+// [17, 25] one-hot rows picking the H36M joints out of BODY_25. A matmul rather than tf.gather:
+// gather's gradient needs UnsortedSegmentSum, which the wasm backend lacks.
+const H36M_SELECT = Float32Array.from({ length: NUM_EVAL_JOINTS * NUM_BODY_JOINTS }, (_, i) =>
+  BODY_TO_H36M[Math.floor(i / NUM_BODY_JOINTS)] === i % NUM_BODY_JOINTS ? 1 : 0);
+
+/**
+ * The body model on per-person parameters: 6D rotations and betas -> FK -> H36M_17 joints.
+ * @param rot6d [N, 24, 6] local rotations (rotation 0 = global orientation, camera axes)
+ * @param betas [N, 5]
+ * @returns     [N, 17, 3] metres, pelvis-relative, camera axes (x right, y down, z forward)
+ */
+export function bodyJoints(rot6d: tf.Tensor, betas: tf.Tensor): tf.Tensor3D {
+  return tf.tidy(() => {
+    const N = rot6d.shape[0];
+    const j25 = fkTf(rot6d, restOffsetsTf(betas)); // [N, 25, 3]
+    const sel = tf.tensor2d(H36M_SELECT, [NUM_EVAL_JOINTS, NUM_BODY_JOINTS]);
+    // (N*3 x 25) x (25 x 17) -> N*3 x 17 -> N x 17 x 3
+    const cols = j25.transpose([0, 2, 1]).reshape([N * 3, NUM_BODY_JOINTS]);
+    return tf.matMul(cols, sel, false, true).reshape([N, 3, NUM_EVAL_JOINTS]).transpose([0, 2, 1]) as tf.Tensor3D;
+  });
+}

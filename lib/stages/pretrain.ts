@@ -1,0 +1,131 @@
+/**
+ * Pretraining from scratch on the embedded world's large labeled set: the analogue of CRMH's released
+ * multi-dataset checkpoint ("github ckpt" in the report), which every later stage starts from.
+ *
+ * `npm run pretrain` trains into results/pretrain/<hash>/ (resumable: rerun the same command after an
+ * interruption), evaluates the result on the studio test set next to the mean-pose baseline, and ships
+ * the checkpoint with its config, training curve and metrics to data/checkpoints/pretrained/. Quick
+ * mode runs the same path at a small size and never overwrites the shipped checkpoint.
+ */
+import { copyFileSync, existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type * as tf from "@tensorflow/tfjs";
+import type { Config } from "../config";
+import { configHash } from "../core/config";
+import { atomicWriteDir, atomicWriteJson, codeVersion, readJson } from "../core/io";
+import { paths } from "../core/paths";
+import { hasCheckpoint, loadCheckpoint } from "../core/checkpoint";
+import { getBackendInfo, initBackend } from "../core/backend";
+import { domainDataset } from "../data/datasets";
+import { buildRegressor, modelStats } from "../model/regressor";
+import { train, type TrainResult } from "../train/loop";
+import { evaluateOnStudio, type StudioEvaluation, type StudioScores } from "./evaluate";
+
+/** Where the shipped checkpoint lives. */
+export const PRETRAINED_DIR = join(paths.checkpoints, "pretrained");
+
+/** The config keys that define a pretraining run (its cache key). */
+function pretrainKey(cfg: Config) {
+  return { world: cfg.world, model: cfg.model, pretrain: cfg.pretrain, loss: cfg.loss, seed: cfg.seed };
+}
+
+/** One line per figure of the issue's quality bars, for the note and the checkpoint's README. */
+export function qualityTable(ev: StudioEvaluation): string {
+  const pick = (s: StudioScores[], people: "all" | "tall") => s.find((x) => x.people === people)!;
+  const row = (people: "all" | "tall") => {
+    const m = pick(ev.model, people), b = pick(ev.baseline, people);
+    const all = (x: StudioScores, k: "mpjpe_mm" | "pa_mpjpe_mm") => x.summary.find((r) => r.protocol === "crmh" && r.sequence === "all")![k];
+    const det = m.detection.find((d) => d.sequence === "all")!;
+    const mp = all(m, "mpjpe_mm"), bmp = all(b, "mpjpe_mm"), pa = all(m, "pa_mpjpe_mm"), bpa = all(b, "pa_mpjpe_mm");
+    return `| ${people === "tall" ? "people >= 30 px tall" : "all people"} | ${det.recall.toFixed(3)} | ${det.precision.toFixed(3)} | ${mp.toFixed(1)} | ${bmp.toFixed(1)} | ${(mp / bmp).toFixed(3)} | ${pa.toFixed(1)} | ${bpa.toFixed(1)} | ${(pa / bpa).toFixed(3)} |`;
+  };
+  return [
+    `Studio test set of the embedded synthetic world (CMU Panoptic stand-in; not Panoptic numbers), ${ev.frames} images, crmh protocol, score threshold 0.5.`,
+    "",
+    "| people | recall | precision | MPJPE mm | baseline MPJPE | ratio | PA-MPJPE mm | baseline PA | ratio |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    row("tall"),
+    row("all"),
+    "",
+    "Baseline: the training set's mean root-relative pose (camera coordinates) for every detected person. Bars (issue 4): recall and precision >= 0.9, MPJPE ratio <= 0.75, PA-MPJPE ratio <= 0.65, for people >= 30 px tall.",
+  ].join("\n");
+}
+
+export interface PretrainResult {
+  runDir: string;
+  train: TrainResult;
+  evaluation: StudioEvaluation;
+  shippedTo: string | null;
+}
+
+/** Train (or resume) the pretraining run, evaluate it, and ship it (full mode only). */
+export async function pretrainStage(cfg: Config, opts: { log?: (s: string) => void; ship?: boolean } = {}): Promise<PretrainResult> {
+  const log = opts.log ?? console.log;
+  await initBackend();
+  const hash = configHash(pretrainKey(cfg));
+  const runDir = join(paths.results, cfg.quick ? "pretrain-quick" : "pretrain", hash);
+  atomicWriteJson(join(runDir, "config.json"), cfg);
+  const model = buildRegressor(cfg.model, cfg.seed);
+  const st = modelStats(model);
+  log(`pretrain: ${st.params.toLocaleString()} parameters, ${(st.flopsPerImage / 1e9).toFixed(3)} GFLOP/image, run ${runDir}`);
+  const t0 = Date.now();
+  const res = await train({
+    model,
+    sources: [{ source: domainDataset("pretrain", cfg, cfg.seed), weight: 1 }],
+    cfg: { train: cfg.pretrain, loss: cfg.loss },
+    runDir,
+    seed: `pretrain/${cfg.seed}`,
+    config: cfg,
+  });
+  log(`pretrain: ${res.ranSteps} steps this call (${res.step}/${res.totalSteps} in all, stopped: ${res.stopped}) in ${((Date.now() - t0) / 60000).toFixed(1)} min`);
+  const { evaluation } = evaluateOnStudio(model, cfg, cfg.seed);
+  atomicWriteJson(join(runDir, "metrics.json"), evaluation);
+  const table = qualityTable(evaluation);
+  writeFileSync(join(runDir, "metrics.md"), table + "\n");
+  log(table);
+  model.dispose();
+  let shippedTo: string | null = null;
+  if (!cfg.quick && opts.ship !== false) {
+    shipCheckpoint(runDir, res, evaluation, table);
+    shippedTo = PRETRAINED_DIR;
+    log(`pretrain: shipped to ${PRETRAINED_DIR}`);
+  }
+  return { runDir, train: res, evaluation, shippedTo };
+}
+
+function shipCheckpoint(runDir: string, res: TrainResult, evaluation: StudioEvaluation, table: string): void {
+  const ck = res.checkpointDir;
+  const meta = readJson<Record<string, unknown>>(join(ck, "meta.json"));
+  const minutes = Number(meta.trainSeconds ?? 0) / 60;
+  atomicWriteDir(PRETRAINED_DIR, (tmp) => {
+    for (const f of ["model.json", "weights.bin", "config.json", "meta.json"]) copyFileSync(join(ck, f), join(tmp, f));
+    for (const f of ["losses.csv", "losses.png", "losses.html"]) if (existsSync(join(runDir, f))) copyFileSync(join(runDir, f), join(tmp, f));
+    writeFileSync(join(tmp, "metrics.json"), JSON.stringify(evaluation.model.concat(evaluation.baseline).map((s) => ({ people: s.people, summary: s.summary, detection: s.detection })), null, 1) + "\n");
+    writeFileSync(
+      join(tmp, "README.md"),
+      [
+        "# The shipped pretrained checkpoint",
+        "",
+        "Trained from scratch on the `pretrain` domain of the embedded synthetic world (the analogue of CRMH's",
+        "multi-dataset training), never on test motion (the held-out mocap segments drive only the studio).",
+        "",
+        "Reproduce it: `npm run pretrain` (exact config: `config.json`; the training curve: `losses.csv`, `losses.png`).",
+        "",
+        `- code version: ${codeVersion()}; backend: ${getBackendInfo()?.name ?? "?"}`,
+        `- steps: ${res.step} of ${res.totalSteps} (${res.stopped === "time" ? "stopped at the time budget" : "all epochs"}); training time ${minutes.toFixed(1)} min on this 2-core machine`,
+        "",
+        "## Test metrics",
+        "",
+        table,
+        "",
+      ].join("\n"),
+    );
+  });
+}
+
+/** Load the shipped pretrained checkpoint (the start of every finetune). */
+export async function loadPretrained(dir = PRETRAINED_DIR): Promise<{ model: tf.LayersModel; config: Config }> {
+  if (!hasCheckpoint(dir)) throw new Error(`${dir}: no pretrained checkpoint; run \`npm run pretrain\` to make one`);
+  const { model, config } = await loadCheckpoint<Config>(dir);
+  return { model, config: config! };
+}

@@ -1,0 +1,317 @@
+/**
+ * The only training loop: pretraining and every finetuning stage call `train`. It mixes weighted
+ * datasets (sampler.ts), augments (flip + colour noise), builds targets, takes a clipped Adam/RAdam
+ * step under a warm-up + schedule learning rate, and keeps the run's files in `runDir`:
+ *
+ *   losses.csv     one row per step (rewritten atomically at each epoch end, and every 30 s)
+ *   losses.html/png  the loss curves (lib/report/display.ts)
+ *   checkpoint/    model + optimizer state + step, swapped in atomically at each epoch end
+ *
+ * Interrupted runs resume from `checkpoint/` at its step with the same data order: batch t and its
+ * augmentation are pure functions of (seed, t), and the optimizer's state is saved with the model,
+ * so a resumed run reproduces an uninterrupted one exactly. A NaN or Inf loss stops the run with a
+ * `NonFiniteLossError` naming the term and the step, before the update, leaving the last good
+ * checkpoint untouched.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from "../core/checkpoint";
+import { atomicWrite } from "../core/io";
+import { progress } from "../core/progress";
+import { Rng } from "../core/rng";
+import { modelGeometry } from "../model/regressor";
+import { renderPng, savePlotHtml } from "../report/display";
+import { LOSS_NAMES, computeLosses, type LossConfig, type LossName } from "./losses";
+import { AdamFamily, clipByGlobalNorm, learningRate, optimizerFiles, restoreOptimizer, type OptimizerConfig, type ScheduleConfig } from "./optim";
+import { MixSampler, type WeightedSource } from "./sampler";
+import { augmentSample, buildBatch, disposeBatch, type AugmentConfig } from "./targets";
+
+export interface TrainConfig extends OptimizerConfig, ScheduleConfig, AugmentConfig {
+  batchSize: number;
+  epochs: number;
+  /** Steps per epoch (checkpoint interval); 0 = the mixed sources' total size / batch size, rounded up. */
+  stepsPerEpoch: number;
+  /** Clip the gradients' global L2 norm to this (upstream 35; 0 = off). */
+  gradClip: number;
+  /** Stop (with a checkpoint) once the run's cumulative training time passes this; 0 = no limit. */
+  maxMinutes: number;
+}
+
+/**
+ * Finetuning, as upstream (METHOD.md section 1): RAdam lr 1e-5, weight decay 1e-4, clip 35, batch 4,
+ * linear warm-up 50 steps, flip 0.5, colour noise U[0.6, 1.4], 5 epochs, constant rate after warm-up.
+ * Upstream finetunes a large pretrained model with losses on another scale; the embedded world's
+ * small model may want a larger rate (an override, recorded in the run's config).
+ */
+export const DEFAULT_TRAIN: TrainConfig = {
+  optimizer: "radam",
+  lr: 1e-5,
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+  weightDecay: 1e-4,
+  rectifyThreshold: 5,
+  warmupSteps: 50,
+  warmupRatio: 1 / 3,
+  schedule: "constant",
+  minLrFactor: 0.05,
+  lrStepEpochs: [],
+  lrStepGamma: 0.1,
+  flipProb: 0.5,
+  colourNoise: [0.6, 1.4],
+  batchSize: 4,
+  epochs: 5,
+  stepsPerEpoch: 0,
+  gradClip: 35,
+  maxMinutes: 0,
+};
+
+/**
+ * Pretraining from scratch on the world (the "github ckpt" analogue): Adam at 1e-3 with cosine decay
+ * and a 60-minute budget (docs/model-notes.md has the measurements behind batch and rate).
+ */
+export const DEFAULT_PRETRAIN: TrainConfig = {
+  ...DEFAULT_TRAIN,
+  optimizer: "adam",
+  lr: 1e-3,
+  weightDecay: 0,
+  warmupSteps: 200,
+  schedule: "cosine",
+  batchSize: 16,
+  epochs: 20,
+  stepsPerEpoch: 250,
+  maxMinutes: 60,
+};
+
+/** The config sections the loop reads (a full experiment Config has them). */
+export interface TrainSetup {
+  train: TrainConfig;
+  loss: LossConfig;
+}
+
+/** One row of losses.csv. */
+export interface LossRow extends Record<LossName, number> {
+  /** Updates done, this one included (1-based). */
+  step: number;
+  /** 0-based epoch of this step. */
+  epoch: number;
+  lr: number;
+  total: number;
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+  /** People in the batch. */
+  people: number;
+  /** Wall time of the step: data (sampling, augmentation, targets) and the update. */
+  dataMs: number;
+  stepMs: number;
+  imagesPerSec: number;
+}
+/** losses.csv is also rewritten this often within an epoch (rows past the checkpoint are dropped at resume). */
+const CSV_FLUSH_MS = 30_000;
+export const CSV_COLUMNS = ["step", "epoch", "lr", ...LOSS_NAMES, "total", "gradNorm", "people", "dataMs", "stepMs", "imagesPerSec"] as const;
+
+/** A NaN or Inf loss (or gradient norm): the run stopped before applying it. */
+export class NonFiniteLossError extends Error {
+  constructor(readonly step: number, readonly loss: string, readonly value: number, readonly checkpointStep: number | null, checkpointDir: string) {
+    super(
+      `training stopped: loss '${loss}' is ${value} at step ${step}; ` +
+        (checkpointStep === null ? `no checkpoint had been saved yet (${checkpointDir})` : `the last good checkpoint (step ${checkpointStep}) is kept in ${checkpointDir}`),
+    );
+    this.name = "NonFiniteLossError";
+  }
+}
+
+/**
+ * The first (name, value) pair that is NaN or Inf, or null. The loop checks the terms, then the total,
+ * then the gradient norm (a NaN input can leave every loss finite, when ReLUs turn it to 0, and still
+ * poison the gradients).
+ */
+export function firstNonFinite(values: readonly (readonly [string, number])[]): readonly [string, number] | null {
+  return values.find(([, v]) => !Number.isFinite(v)) ?? null;
+}
+
+export interface TrainOptions {
+  model: tf.LayersModel;
+  sources: WeightedSource[];
+  cfg: TrainSetup;
+  runDir: string;
+  /** Seeds the data order and the augmentation (model init is the caller's). */
+  seed: number | string;
+  /** Called after every step with its row. Throwing from it aborts the run (as a crash would). */
+  onStep?: (row: LossRow) => void;
+  /** The resolved experiment config to save in checkpoints (default `cfg`). */
+  config?: unknown;
+  /** Loss plot: at the end (default), at every checkpoint, or never. Needs chromium for the PNG. */
+  plot?: "end" | "epoch" | "none";
+  /** No progress output. */
+  quiet?: boolean;
+}
+
+export interface TrainResult {
+  /** Updates done (the checkpoint's step). */
+  step: number;
+  totalSteps: number;
+  stepsPerEpoch: number;
+  /** "done": all epochs; "time": stopped at maxMinutes. */
+  stopped: "done" | "time";
+  /** Steps this call ran (0 when the checkpoint was already complete). */
+  ranSteps: number;
+  lastRow: LossRow | null;
+  checkpointDir: string;
+  csvPath: string;
+}
+
+function csvLine(r: LossRow): string {
+  return CSV_COLUMNS.map((c) => (Number.isInteger(r[c]) ? String(r[c]) : r[c].toPrecision(7))).join(",");
+}
+
+/** Parse losses.csv into rows (numbers). */
+export function readLossCsv(path: string): LossRow[] {
+  if (!existsSync(path)) return [];
+  const [head, ...lines] = readFileSync(path, "utf8").trim().split("\n");
+  const cols = head.split(",");
+  return lines.filter((l) => l).map((l) => Object.fromEntries(l.split(",").map((v, i) => [cols[i], Number(v)])) as unknown as LossRow);
+}
+
+/** The loss-curve figure of a run (log scale; one trace per weighted term and the total). */
+export function lossFigure(rows: readonly LossRow[], title = "training losses"): { data: object[]; layout: object } {
+  const x = rows.map((r) => r.step);
+  const data = [...LOSS_NAMES, "total" as const].map((k) => ({ type: "scatter", mode: "lines", name: k, x, y: rows.map((r) => r[k]), line: k === "total" ? { width: 3, color: "black" } : { width: 1 } }));
+  return { data, layout: { title: { text: title }, xaxis: { title: { text: "step" } }, yaxis: { title: { text: "loss (unweighted terms)" }, type: "log" }, margin: { t: 40 } } };
+}
+
+function plotLosses(runDir: string, csvPath: string): void {
+  const html = savePlotHtml(lossFigure(readLossCsv(csvPath)), join(runDir, "losses.html"), { title: "training losses" });
+  renderPng(html, join(runDir, "losses.png"));
+}
+
+/**
+ * Train `model` in place (see header). Resumes from `runDir/checkpoint` when it exists: its weights
+ * replace the model's, its optimizer state and step are restored, and losses.csv rows past its step
+ * (written before a crash) are dropped.
+ */
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const { model, cfg, runDir } = opts;
+  const tc = cfg.train;
+  const geom = modelGeometry(model);
+  const sampler = new MixSampler(opts.sources, opts.seed);
+  const augRng = new Rng(`${opts.seed}/augment`);
+  const stepsPerEpoch = tc.stepsPerEpoch > 0 ? tc.stepsPerEpoch : Math.ceil(sampler.totalSize / tc.batchSize);
+  const totalSteps = tc.epochs * stepsPerEpoch;
+  const ckDir = join(runDir, "checkpoint"), csvPath = join(runDir, "losses.csv");
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const opt = new AdamFamily(vars, tc);
+
+  let step = 0, trainSeconds = 0, ckStep: number | null = null;
+  if (hasCheckpoint(ckDir)) {
+    const { model: saved, meta } = await loadCheckpoint(ckDir);
+    const w = saved.getWeights();
+    if (w.length !== model.weights.length || w.some((t, i) => t.shape.join() !== model.weights[i].shape.join())) {
+      saved.dispose();
+      throw new Error(`${ckDir}: the checkpoint's weights do not fit this model (a different architecture?)`);
+    }
+    model.setWeights(w);
+    saved.dispose();
+    restoreOptimizer(opt, readFileSync(join(ckDir, "optimizer.json"), "utf8"), readFileSync(join(ckDir, "optimizer.bin")));
+    step = ckStep = meta.step;
+    trainSeconds = Number(meta.trainSeconds ?? 0);
+    const kept = readLossCsv(csvPath).filter((r) => r.step <= step);
+    atomicWrite(csvPath, [CSV_COLUMNS.join(","), ...kept.map(csvLine)].join("\n") + "\n");
+  } else if (existsSync(csvPath)) {
+    atomicWrite(csvPath, CSV_COLUMNS.join(",") + "\n"); // a fresh run: old rows belong to nobody
+  }
+
+  let pending: LossRow[] = [], lastFlush = Date.now();
+  const flush = () => {
+    lastFlush = Date.now();
+    const old = existsSync(csvPath) ? readFileSync(csvPath, "utf8") : CSV_COLUMNS.join(",") + "\n";
+    atomicWrite(csvPath, old + pending.map((r) => csvLine(r) + "\n").join(""));
+    pending = [];
+  };
+  const checkpoint = async (epoch: number, row: LossRow | null) => {
+    flush(); // rows first: rows past the checkpoint's step are dropped at resume
+    await saveCheckpoint(model, ckDir, {
+      config: opts.config ?? cfg,
+      step,
+      epoch,
+      metrics: row ? Object.fromEntries([...LOSS_NAMES, "total"].map((k) => [k, row[k as LossName]])) : undefined,
+      extra: { trainSeconds, totalSteps, stepsPerEpoch, seed: opts.seed },
+      files: await optimizerFiles(opt),
+    });
+    ckStep = step;
+    if (opts.plot === "epoch") plotLosses(runDir, csvPath);
+  };
+
+  const bar = progress("train", totalSteps, { mode: opts.quiet ? "silent" : undefined });
+  if (step > 0) bar.tick(step, `resumed at step ${step}`);
+  const startStep = step;
+  let lastRow: LossRow | null = null, stopped: TrainResult["stopped"] = "done";
+  try {
+    while (step < totalSteps) {
+      if (tc.maxMinutes > 0 && trainSeconds >= tc.maxMinutes * 60) {
+        stopped = "time";
+        break;
+      }
+      const t0 = performance.now();
+      const r = augRng.fork(step);
+      const samples = sampler.batch(step, tc.batchSize).map((d) => augmentSample(opts.sources[d.source].source.get(d.index), r, tc));
+      const batch = buildBatch(samples, geom, cfg.loss);
+      const t1 = performance.now();
+      const lr = learningRate(step, tc, { totalSteps, stepsPerEpoch });
+      let termValues: Float32Array, total: number, norm: number;
+      const kept: tf.Tensor[] = [];
+      try {
+        const { value, grads } = tf.variableGrads(() => {
+          const maps = model.apply(batch.images, { training: true }) as tf.Tensor;
+          const L = computeLosses(maps, batch, cfg.loss);
+          kept.push(tf.keep(tf.stack(LOSS_NAMES.map((k) => L.terms[k]))));
+          return L.total;
+        }, vars);
+        const ordered = vars.map((v) => grads[v.name]);
+        termValues = kept[0].dataSync() as Float32Array;
+        total = value.dataSync()[0];
+        const clipped = clipByGlobalNorm(ordered, tc.gradClip);
+        norm = clipped.norm;
+        tf.dispose([value, ...ordered]);
+        const which = firstNonFinite([...LOSS_NAMES.map((k, i) => [k, termValues[i]] as const), ["total", total], ["gradNorm", norm]]);
+        if (which) {
+          tf.dispose(clipped.grads);
+          throw new NonFiniteLossError(step + 1, which[0], which[1], ckStep, ckDir);
+        }
+        opt.apply(clipped.grads, lr);
+        tf.dispose(clipped.grads);
+      } finally {
+        tf.dispose(kept);
+        disposeBatch(batch);
+      }
+      const t2 = performance.now();
+      step++;
+      trainSeconds += (t2 - t0) / 1000;
+      const epoch = Math.floor((step - 1) / stepsPerEpoch);
+      const row = {
+        step, epoch, lr, total, gradNorm: norm, people: batch.numPeople,
+        ...Object.fromEntries(LOSS_NAMES.map((k, i) => [k, termValues[i]])),
+        dataMs: t1 - t0, stepMs: t2 - t1, imagesPerSec: tc.batchSize / ((t2 - t0) / 1000),
+      } as LossRow;
+      pending.push(row);
+      lastRow = row;
+      bar.tick(1, `loss ${total.toFixed(3)}`);
+      opts.onStep?.(row);
+      if (step % stepsPerEpoch === 0 || step === totalSteps) await checkpoint(epoch, row);
+      else if (Date.now() - lastFlush > CSV_FLUSH_MS) flush(); // long epochs: keep the log readable while running
+    }
+    if (stopped === "time" && ckStep !== step) await checkpoint(Math.floor(Math.max(0, step - 1) / stepsPerEpoch), lastRow);
+  } catch (e) {
+    if (e instanceof NonFiniteLossError) {
+      flush(); // the good rows before the failure, for diagnosis (a resume drops them)
+      if (opts.plot !== "none") plotLosses(runDir, csvPath);
+    }
+    throw e;
+  } finally {
+    bar.done(stopped === "time" ? `time limit (${tc.maxMinutes} min) at step ${step}` : "");
+    opt.dispose();
+  }
+  if (opts.plot !== "none" && existsSync(csvPath)) plotLosses(runDir, csvPath);
+  return { step, totalSteps, stepsPerEpoch, stopped, ranSteps: step - startStep, lastRow, checkpointDir: ckDir, csvPath };
+}

@@ -1,0 +1,191 @@
+/**
+ * The training losses, as pure functions over tensors (each tidy). Every per-person term is masked by
+ * what the label has (has2d, has3d, hasShape: SPIN's flags, so the losses mask instead of branch) and
+ * weighted by the label's source (`sourceWeight.gt` / `.pseudo`), so pseudo labels enter the same loop:
+ *
+ *   L = sum_i w_i m_i e_i / max(sum_i m_i, 1)
+ *
+ * over the masked elements i (w the person's source weight, m the 0/1 mask, e the element's error).
+ * With m = 0 everywhere a term is exactly 0 and sends no gradient.
+ *
+ * Terms (units):
+ * - heatmap: CenterNet's penalty-reduced focal loss on the centre heatmap, summed over cells and
+ *   divided by the number of people.
+ * - box: L1 on the box centre's offset in its cell (cells) and the box size (/ S).
+ * - joints2d: L1 on the 17 2D joints, in units of the input side S (0.01 = 1.3 px at 128).
+ * - joints3d: L1 per coordinate on the 17 pelvis-relative 3D joints from the body model, metres.
+ * - joints3dDirect: the same on the direct 3D output (an auxiliary head, see regressor.ts).
+ * - depth: L1 on the depth code log(z / (fx / W)) (regressor.ts): 0.1 = 10% of the distance.
+ * - shape: squared error of betas where the label has them.
+ * - shapePrior: mean beta^2 (betas ~ N(0, 1), the negative log-density up to a factor 2), every person.
+ * - posePrior: kept deliberately simple (the world gives no rotation labels and this body has no learned
+ *   pose prior): (a) a joint-angle limit, relu(cos(limit) - cos(theta))^2 for each non-root joint's
+ *   local rotation angle theta, so only twists beyond `poseAngleLimitDeg` cost; (b) the raw 6D vectors'
+ *   conditioning, (|a1|^2 - 1)^2 + (|a2|^2 - 1)^2 + (a1 . a2)^2, which keeps Gram-Schmidt away from
+ *   its singular inputs without biasing the pose.
+ *
+ * Legend: B images, G grid side, P person slots, J = 17 joints, R = 24 rotations.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { LabelSource } from "../data/records";
+import { MAP_CHANNELS, bodyJoints, splitParams } from "../model/regressor";
+import type { Batch } from "./targets";
+
+export const LOSS_NAMES = ["heatmap", "box", "joints2d", "joints3d", "joints3dDirect", "depth", "shape", "shapePrior", "posePrior"] as const;
+export type LossName = (typeof LOSS_NAMES)[number];
+export type LossWeights = Record<LossName, number>;
+
+export interface LossConfig {
+  /** Weight of each term in the total. */
+  weights: LossWeights;
+  /** Per-person loss weight by label source (upstream: 1 for both; the mix is set by sampling weights). */
+  sourceWeight: Record<LabelSource, number>;
+  /** Focal-loss exponents (CenterNet: alpha 2 on the prediction, beta 4 on the gaussian). */
+  focalAlpha: number;
+  focalBeta: number;
+  /** Heatmap gaussian sigma, cells: max(centreSigmaMin, centreSigmaScale * sqrt(box area) / stride). */
+  centreSigmaScale: number;
+  centreSigmaMin: number;
+  /** Local joint rotations beyond this angle (degrees) cost in posePrior. */
+  poseAngleLimitDeg: number;
+}
+
+/**
+ * Term weights put the terms on a common footing at the start of training: the 2D and 3D errors
+ * are ~0.05-0.2 in their units while the focal loss starts near 1-3 (see docs/model-notes.md).
+ */
+export const DEFAULT_LOSS: LossConfig = {
+  weights: { heatmap: 1, box: 1, joints2d: 5, joints3d: 5, joints3dDirect: 5, depth: 1, shape: 0.1, shapePrior: 0.001, posePrior: 0.1 },
+  sourceWeight: { gt: 1, pseudo: 1 },
+  focalAlpha: 2,
+  focalBeta: 4,
+  centreSigmaScale: 0.1,
+  centreSigmaMin: 0.5,
+  poseAngleLimitDeg: 150,
+};
+
+/**
+ * CenterNet's penalty-reduced focal loss (Zhou et al. 2019, eq. 1) on heatmap logits:
+ * -sum[ y=1: (1-p)^a log p ; else: (1-y)^b p^a log(1-p) ] / max(#people, 1), each image's sum times
+ * its weight. log p = -softplus(-x) and log(1-p) = -softplus(x) keep it finite for any logit.
+ * @param logits      [B, G, G, 1]
+ * @param gt          [B, G, G, 1] gaussians, exactly 1 at people's centre cells
+ * @param imageWeight [B]
+ */
+export function focalLoss(logits: tf.Tensor, gt: tf.Tensor, imageWeight: tf.Tensor, alpha = 2, beta = 4): tf.Scalar {
+  return tf.tidy(() => {
+    const B = logits.shape[0];
+    const p = tf.sigmoid(logits);
+    const pos = gt.greaterEqual(1 - 1e-6).toFloat();
+    const neg = tf.sub(1, pos);
+    const posTerm = tf.pow(tf.sub(1, p), alpha).mul(tf.softplus(logits.neg())).mul(pos); // -(1-p)^a log p
+    const negTerm = tf.pow(tf.sub(1, gt), beta).mul(tf.pow(p, alpha)).mul(tf.softplus(logits)).mul(neg);
+    const perImage = posTerm.add(negTerm).reshape([B, -1]).sum(1);
+    return perImage.mul(imageWeight).sum().div(tf.maximum(pos.sum(), 1)) as tf.Scalar;
+  });
+}
+
+/** mask [P, ...] (a prefix of err's shape) broadcast over err's trailing dims. */
+function expandTo(mask: tf.Tensor, like: tf.Tensor): tf.Tensor {
+  const shape = [...mask.shape, ...like.shape.slice(mask.rank).map(() => 1)];
+  return mask.reshape(shape).mul(tf.onesLike(like));
+}
+
+/**
+ * sum(w * m * err) / max(sum(m), 1): the masked, source-weighted mean of an elementwise error.
+ * @param err    [P, ...]
+ * @param mask   [P] or [P, ...] (a prefix of err's shape; broadcast over the rest)
+ * @param weight [P]
+ */
+export function weightedMean(err: tf.Tensor, mask: tf.Tensor, weight: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    const m = expandTo(mask, err);
+    const w = expandTo(weight, err);
+    return err.mul(m).mul(w).sum().div(tf.maximum(m.sum(), 1)) as tf.Scalar;
+  });
+}
+
+/** Masked, weighted L1: pred/target [P, ...], mask a prefix-shaped 0/1 tensor, weight [P]. */
+export function maskedL1(pred: tf.Tensor, target: tf.Tensor, mask: tf.Tensor, weight: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => weightedMean(pred.sub(target).abs(), mask, weight));
+}
+
+/** Masked, weighted squared error (same shapes as maskedL1). */
+export function maskedL2(pred: tf.Tensor, target: tf.Tensor, mask: tf.Tensor, weight: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => weightedMean(pred.sub(target).square(), mask, weight));
+}
+
+/** Shape prior: weighted mean of beta^2 over the people in `mask`. betas [P, 5]. */
+export function shapePrior(betas: tf.Tensor, mask: tf.Tensor, weight: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => weightedMean(betas.square(), mask, weight));
+}
+
+/**
+ * Pose prior (see header): joint-angle limit on rotations 1..23 plus 6D conditioning on all 24,
+ * each a weighted mean over the people in `mask`, summed.
+ * @param rot6d [P, 24, 6] raw network outputs
+ */
+export function posePrior(rot6d: tf.Tensor, mask: tf.Tensor, weight: tf.Tensor, limitDeg = 150): tf.Scalar {
+  return tf.tidy(() => {
+    const [P, R] = rot6d.shape;
+    const m = rot6d.reshape([P, R, 3, 2]);
+    const a1 = m.slice([0, 0, 0, 0], [P, R, 3, 1]).reshape([P, R, 3]);
+    const a2 = m.slice([0, 0, 0, 1], [P, R, 3, 1]).reshape([P, R, 3]);
+    const cond = a1.square().sum(-1).sub(1).square().add(a2.square().sum(-1).sub(1).square()).add(a1.mul(a2).sum(-1).square()); // [P, R]
+    // trace of the Gram-Schmidt rotation [b1 b2 b3]: b1_x + b2_y + b3_z (rot6dToMatrix's columns).
+    const rot = rotationTrace(a1, a2); // [P, R]
+    const cosTheta = rot.sub(1).div(2).slice([0, 1], [P, R - 1]);
+    const over = tf.relu(tf.sub(Math.cos((limitDeg * Math.PI) / 180), cosTheta)).square();
+    return weightedMean(over, mask, weight).add(weightedMean(cond, mask, weight)) as tf.Scalar;
+  });
+}
+
+/** Trace of the rotation Gram-Schmidt makes of columns a1, a2 ([..., 3] each) -> [...]. */
+function rotationTrace(a1: tf.Tensor, a2: tf.Tensor): tf.Tensor {
+  const unit = (v: tf.Tensor) => v.div(v.square().sum(-1, true).add(1e-8).sqrt());
+  const b1 = unit(a1);
+  const b2 = unit(a2.sub(b1.mul(a2).sum(-1, true).mul(b1)));
+  const last = b1.shape.length - 1;
+  const c = (v: tf.Tensor, i: number) => v.slice([...v.shape.slice(0, -1).map(() => 0), i], [...v.shape.slice(0, -1), 1]).squeeze([last]);
+  const b3z = c(b1, 0).mul(c(b2, 1)).sub(c(b1, 1).mul(c(b2, 0)));
+  return c(b1, 0).add(c(b2, 1)).add(b3z);
+}
+
+export interface Losses {
+  /** Each term, unweighted (scalars). */
+  terms: Record<LossName, tf.Scalar>;
+  /** sum of weights[k] * terms[k] */
+  total: tf.Scalar;
+}
+
+/**
+ * All terms for the model's output maps and a batch's targets. The per-person parameters are read at
+ * each person's centre cell by a one-hot matmul (gather's gradient needs a kernel wasm lacks) and only
+ * those people go through the body model. Returns new tensors (the caller disposes them).
+ * @param maps [B, G, G, 240] raw model output
+ */
+export function computeLosses(maps: tf.Tensor, batch: Batch, cfg: LossConfig): Losses {
+  const out = tf.tidy(() => {
+    const [B, G] = maps.shape;
+    const M = batch.select.shape[1];
+    // (B x M x G*G) x (B x G*G x C) -> B x M x C
+    const rows = tf.matMul(batch.select, maps.reshape([B, G * G, MAP_CHANNELS])).reshape([B * M, MAP_CHANNELS]) as tf.Tensor2D;
+    const q = splitParams(rows);
+    const w = batch.weight, on = batch.personMask;
+    const joints3d = bodyJoints(q.rot6d, q.betas);
+    const terms: Record<LossName, tf.Scalar> = {
+      heatmap: focalLoss(maps.slice([0, 0, 0, 0], [B, G, G, 1]), batch.heat, batch.imageWeight, cfg.focalAlpha, cfg.focalBeta),
+      box: maskedL1(tf.concat([q.boxOffset, q.boxSize], 1), batch.box, on, w),
+      joints2d: maskedL1(q.joints2d, batch.joints2d, batch.mask2d, w),
+      joints3d: maskedL1(joints3d, batch.joints3dRel, batch.mask3d, w),
+      joints3dDirect: maskedL1(q.joints3d, batch.joints3dRel, batch.mask3d, w),
+      depth: maskedL1(q.depth, batch.depth, batch.maskDepth, w),
+      shape: maskedL2(q.betas, batch.betas, batch.maskShape, w),
+      shapePrior: shapePrior(q.betas, on, w),
+      posePrior: posePrior(q.rot6d, on, w, cfg.poseAngleLimitDeg),
+    };
+    const total = tf.addN(LOSS_NAMES.map((k) => terms[k].mul(cfg.weights[k]))) as tf.Scalar;
+    return { terms, total };
+  });
+  return out;
+}

@@ -1,0 +1,213 @@
+/**
+ * Records -> tensors: the training augmentations (the report's horizontal flip with joint swapping and
+ * per-channel multiplicative colour noise) and the targets of one batch: a centre heatmap, and per
+ * person slot the cell it is read from, its regression targets, masks from its `has*` flags and a
+ * weight from its label source. Everything random takes an explicit Rng.
+ *
+ * Legend: B images, M person slots per image (the most people in any image of the batch), P = B * M,
+ * S model input side px, G grid side, J = 17 H36M joints. Image px are the sample's own; the model
+ * sees them scaled by S / width.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { H36M_FLIP, NUM_EVAL_JOINTS } from "../body/joints";
+import { NUM_BETAS } from "../body/shape";
+import type { Rng } from "../core/rng";
+import type { PersonLabel, Sample } from "../data/records";
+import { imagesTensor, type ModelGeometry } from "../model/regressor";
+import type { LossConfig } from "./losses";
+
+// ---------------------------------------------------------------- augmentation
+
+/** A copy of `sample` mirrored left-right: image, boxes, 2D/3D joints (left/right swapped), camera. */
+export function flipSample(sample: Sample): Sample {
+  const { width: W, height: H } = sample;
+  const img = new Float32Array(sample.image.length);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const s = (y * W + x) * 3, d = (y * W + (W - 1 - x)) * 3;
+      img[d] = sample.image[s];
+      img[d + 1] = sample.image[s + 1];
+      img[d + 2] = sample.image[s + 2];
+    }
+  }
+  const swap = <T>(xs: readonly T[]): T[] => (xs.length === NUM_EVAL_JOINTS ? H36M_FLIP.map((j) => xs[j]) : xs.slice());
+  const mirror3 = (p: readonly number[]) => [-p[0], p[1], p[2]];
+  const flipPerson = (p: PersonLabel): PersonLabel => ({
+    ...p,
+    box: [W - p.box[2], p.box[1], W - p.box[0], p.box[3]],
+    joints2d: swap(p.joints2d).map((q) => [W - q[0], q[1]]),
+    visible: swap(p.visible),
+    joints3d: swap(p.joints3d).map(mirror3),
+    joints3dRel: swap(p.joints3dRel).map(mirror3),
+    shape: p.shape.slice(), // the body model is left-right symmetric
+  });
+  // The mirrored image is what a camera with x negated sees: R' = diag(-1, 1, 1) R, t' likewise
+  // (det R' = -1: fine for projecting, it is not a rotation), and the principal point moves to W - cx.
+  const c = sample.camera;
+  const camera = { ...c, cx: W - c.cx, R: [-c.R[0], -c.R[1], -c.R[2], ...c.R.slice(3)], t: [-c.t[0], c.t[1], c.t[2]] };
+  return { ...sample, image: img, camera, people: sample.people.map(flipPerson), truth: sample.truth?.map(flipPerson) };
+}
+
+/** Each channel times its own factor ~ U[lo, hi], clipped to [0, 1] (a new array). */
+export function colourNoise(image: Float32Array, rng: Rng, [lo, hi]: readonly [number, number]): Float32Array {
+  const g = [rng.uniform(lo, hi), rng.uniform(lo, hi), rng.uniform(lo, hi)];
+  const out = new Float32Array(image.length);
+  for (let i = 0; i < image.length; i++) out[i] = Math.min(1, Math.max(0, image[i] * g[i % 3]));
+  return out;
+}
+
+export interface AugmentConfig {
+  /** Probability of a horizontal flip (upstream 0.5). */
+  flipProb: number;
+  /** Range of the per-channel multiplicative colour noise (upstream [0.6, 1.4]); [1, 1] = off. */
+  colourNoise: [number, number];
+}
+
+/** The report's training augmentation of one sample; draws a fixed number of numbers from `rng`. */
+export function augmentSample(sample: Sample, rng: Rng, cfg: AugmentConfig): Sample {
+  const flip = rng.next() < cfg.flipProb;
+  const s = flip ? flipSample(sample) : sample;
+  const [lo, hi] = cfg.colourNoise;
+  const image = lo === 1 && hi === 1 ? s.image : colourNoise(s.image, rng, cfg.colourNoise);
+  return { ...s, image };
+}
+
+// ---------------------------------------------------------------- targets
+
+/** Depth code of a pelvis at depth z (m) seen by a camera with focal fx px on an image W px wide. */
+export function depthCode(z: number, fx: number, width: number): number {
+  return Math.log(z / (fx / width));
+}
+
+/** Everything one training step needs; `disposeBatch` frees it. */
+export interface Batch {
+  /** [B, S, S, 3] in [0, 1] */
+  images: tf.Tensor4D;
+  /** [B, G, G, 1] centre heatmap: a gaussian per person, exactly 1 at its centre cell */
+  heat: tf.Tensor4D;
+  /** [B] detection-loss weight of each image (the source weight of its people) */
+  imageWeight: tf.Tensor1D;
+  /** [B, M, G*G] one-hot of each person slot's centre cell (all zero for an empty slot) */
+  select: tf.Tensor3D;
+  /** [P] 1 for a slot holding a person */
+  personMask: tf.Tensor1D;
+  /** [P] loss weight of the person's label source (cfg.sourceWeight) */
+  weight: tf.Tensor1D;
+  /** [P, 4] box centre offset in its cell (cells), box width and height / S */
+  box: tf.Tensor2D;
+  /** [P, J, 2] (joint px - cell centre px) / S, model px */
+  joints2d: tf.Tensor3D;
+  /** [P, J] has2d and a finite 2D label */
+  mask2d: tf.Tensor2D;
+  /** [P, J, 3] metres, pelvis-relative, camera axes */
+  joints3dRel: tf.Tensor3D;
+  /** [P, J] has3d and a finite 3D label */
+  mask3d: tf.Tensor2D;
+  /** [P] depthCode of the pelvis */
+  depth: tf.Tensor1D;
+  /** [P] has3d and a positive, finite pelvis depth */
+  maskDepth: tf.Tensor1D;
+  /** [P, 5] */
+  betas: tf.Tensor2D;
+  /** [P] hasShape */
+  maskShape: tf.Tensor1D;
+  /** Plain numbers for logs: people in the batch, and people skipped (empty box). */
+  numPeople: number;
+  skipped: number;
+}
+
+export function disposeBatch(b: Batch): void {
+  tf.dispose(Object.values(b).filter((v): v is tf.Tensor => v instanceof tf.Tensor));
+}
+
+const finite = (xs: readonly number[] | undefined) => xs !== undefined && xs.every(Number.isFinite);
+
+/** The centre cell and heatmap sigma of a box (model px). */
+function centreOf(box: readonly number[], sx: number, sy: number, geom: ModelGeometry, cfg: LossConfig) {
+  const cx = ((box[0] + box[2]) / 2) * sx, cy = ((box[1] + box[3]) / 2) * sy;
+  const w = (box[2] - box[0]) * sx, h = (box[3] - box[1]) * sy;
+  const clampCell = (v: number) => Math.min(geom.grid - 1, Math.max(0, Math.floor(v / geom.stride)));
+  const ix = clampCell(cx), iy = clampCell(cy);
+  const sigma = Math.max(cfg.centreSigmaMin, (cfg.centreSigmaScale * Math.sqrt(w * h)) / geom.stride);
+  return { cx, cy, w, h, ix, iy, sigma };
+}
+
+/**
+ * Targets of a batch of (already augmented) samples for a model of geometry `geom`. The heatmap puts
+ * a gaussian (sigma = max(centreSigmaMin, centreSigmaScale * sqrt(box area) / stride) cells) at the
+ * cell holding each box centre, as CenterNet does; two people whose centres share a cell both keep
+ * their slots (rare, and the loss then averages their targets).
+ */
+export function buildBatch(samples: readonly Sample[], geom: ModelGeometry, cfg: LossConfig): Batch {
+  const B = samples.length, G = geom.grid, S = geom.inputSize, J = NUM_EVAL_JOINTS;
+  const usable = samples.map((s) => s.people.filter((p) => p.box[2] > p.box[0] && p.box[3] > p.box[1]));
+  const skipped = samples.reduce((n, s, b) => n + s.people.length - usable[b].length, 0);
+  const M = Math.max(1, ...usable.map((u) => u.length));
+  const P = B * M;
+  const heat = new Float32Array(B * G * G), imageWeight = new Float32Array(B), select = new Float32Array(B * M * G * G);
+  const personMask = new Float32Array(P), weight = new Float32Array(P), box = new Float32Array(P * 4);
+  const j2 = new Float32Array(P * J * 2), m2 = new Float32Array(P * J), j3 = new Float32Array(P * J * 3), m3 = new Float32Array(P * J);
+  const depth = new Float32Array(P), maskDepth = new Float32Array(P), betas = new Float32Array(P * NUM_BETAS), maskShape = new Float32Array(P);
+  samples.forEach((s, b) => {
+    const sx = S / s.width, sy = S / s.height;
+    const ws = usable[b].map((p) => cfg.sourceWeight[p.source]);
+    imageWeight[b] = ws.length ? ws.reduce((a, c) => a + c, 0) / ws.length : cfg.sourceWeight.gt;
+    usable[b].forEach((p, m) => {
+      const k = b * M + m;
+      const c = centreOf(p.box, sx, sy, geom, cfg);
+      for (let y = 0; y < G; y++) {
+        for (let x = 0; x < G; x++) {
+          const v = Math.exp(-((x - c.ix) ** 2 + (y - c.iy) ** 2) / (2 * c.sigma * c.sigma));
+          const i = (b * G + y) * G + x;
+          heat[i] = Math.max(heat[i], v);
+        }
+      }
+      select[k * G * G + c.iy * G + c.ix] = 1;
+      personMask[k] = 1;
+      weight[k] = ws[m];
+      box.set([c.cx / geom.stride - c.ix, c.cy / geom.stride - c.iy, c.w / S, c.h / S], k * 4);
+      const ccx = (c.ix + 0.5) * geom.stride, ccy = (c.iy + 0.5) * geom.stride;
+      for (let j = 0; j < J; j++) {
+        const q = p.joints2d[j];
+        if (p.has2d && finite(q)) {
+          j2[(k * J + j) * 2] = (q[0] * sx - ccx) / S;
+          j2[(k * J + j) * 2 + 1] = (q[1] * sy - ccy) / S;
+          m2[k * J + j] = 1;
+        }
+        const r = p.joints3dRel[j];
+        if (p.has3d && finite(r)) {
+          j3.set(r, (k * J + j) * 3);
+          m3[k * J + j] = 1;
+        }
+      }
+      const z = p.joints3d[0]?.[2];
+      if (p.has3d && Number.isFinite(z) && z > 0) {
+        depth[k] = depthCode(z, s.camera.fx, s.width);
+        maskDepth[k] = 1;
+      }
+      if (p.hasShape && p.shape.length === NUM_BETAS && finite(p.shape)) {
+        betas.set(p.shape, k * NUM_BETAS);
+        maskShape[k] = 1;
+      }
+    });
+  });
+  return {
+    images: imagesTensor(samples, S),
+    heat: tf.tensor4d(heat, [B, G, G, 1]),
+    imageWeight: tf.tensor1d(imageWeight),
+    select: tf.tensor3d(select, [B, M, G * G]),
+    personMask: tf.tensor1d(personMask),
+    weight: tf.tensor1d(weight),
+    box: tf.tensor2d(box, [P, 4]),
+    joints2d: tf.tensor3d(j2, [P, J, 2]),
+    mask2d: tf.tensor2d(m2, [P, J]),
+    joints3dRel: tf.tensor3d(j3, [P, J, 3]),
+    mask3d: tf.tensor2d(m3, [P, J]),
+    depth: tf.tensor1d(depth),
+    maskDepth: tf.tensor1d(maskDepth),
+    betas: tf.tensor2d(betas, [P, NUM_BETAS]),
+    maskShape: tf.tensor1d(maskShape),
+    numPeople: usable.reduce((n, u) => n + u.length, 0),
+    skipped,
+  };
+}

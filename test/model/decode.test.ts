@@ -1,0 +1,88 @@
+import { strict as assert } from "node:assert";
+import * as tf from "@tensorflow/tfjs";
+import { decodeMaps, findPeaks, predict } from "../../lib/model/decode";
+import { MAP, MAP_CHANNELS, TINY_MODEL, buildRegressor, modelGeometry } from "../../lib/model/regressor";
+import { DEFAULT_LOSS } from "../../lib/train/losses";
+import { buildBatch, disposeBatch } from "../../lib/train/targets";
+import type { Sample } from "../../lib/data/records";
+import { fakeCamera, fakePerson, useBackend } from "../train/fixtures";
+
+const sig = (x: number) => 1 / (1 + Math.exp(-x));
+
+describe("model/decode", () => {
+  before(useBackend);
+
+  it("findPeaks keeps 3x3 local maxima above the threshold, best first, at most maxPeople", () => {
+    const logits = new Float32Array(16).fill(-5);
+    logits[5] = 3; // (1, 1)
+    logits[6] = 2; // its neighbour: suppressed
+    logits[15] = 1; // (3, 3): a second person
+    logits[12] = -1; // (0, 3): a peak, but score 0.27
+    const t = tf.tensor4d(logits, [1, 4, 4, 1]);
+    const peaks = findPeaks(t, 0.5, 8)[0];
+    assert.deepEqual(peaks.map((p) => p.cell), [5, 15]);
+    assert.ok(Math.abs(peaks[0].score - sig(3)) < 1e-6);
+    assert.deepEqual(findPeaks(t, 0.2, 8)[0].map((p) => p.cell), [5, 15, 12]);
+    assert.deepEqual(findPeaks(t, 0.5, 1)[0].map((p) => p.cell), [5]);
+    t.dispose();
+  });
+
+  it("decodes the training targets of a person back into its label (64 px image, 32 px model input)", () => {
+    const geom = { inputSize: 32, grid: 4, stride: 8 };
+    const cam = fakeCamera(64, 55);
+    const betas = [0.5, -1, 0.3, 0.2, 0];
+    const person = fakePerson(cam, [0.3, 0.1, 4], betas);
+    const sample: Sample = { domain: "lab", index: 0, image: new Float32Array(64 * 64 * 3), width: 64, height: 64, camera: cam, people: [person] };
+    const batch = buildBatch([sample], geom, DEFAULT_LOSS);
+    const cell = batch.select.dataSync().indexOf(1);
+    const maps = new Float32Array(16 * MAP_CHANNELS);
+    for (let c = 0; c < 16; c++) maps[c * MAP_CHANNELS + MAP.heat[0]] = -10;
+    const put = ([c]: readonly [number, number], vals: ArrayLike<number>) => maps.set(vals, cell * MAP_CHANNELS + c);
+    put(MAP.heat, [4]);
+    put(MAP.boxOffset, batch.box.dataSync().slice(0, 2));
+    put(MAP.boxSize, batch.box.dataSync().slice(2, 4));
+    put(MAP.depth, batch.depth.dataSync());
+    put(MAP.betas, betas);
+    put(MAP.joints2d, batch.joints2d.dataSync());
+    // The rest pose facing the camera: the fixture's pose (root turned 180 degrees about x).
+    put(MAP.rot6d, Array.from({ length: 24 }, (_, r) => (r === 0 ? [1, 0, 0, -1, 0, 0] : [1, 0, 0, 1, 0, 0])).flat());
+    disposeBatch(batch);
+    const t = tf.tensor4d(maps, [1, 4, 4, MAP_CHANNELS]);
+    for (const mode of ["projected", "regressed"] as const) {
+      const [people] = decodeMaps(t, [cam], geom, { joints2d: mode, provenance: "test" });
+      assert.equal(people.length, 1);
+      const p = people[0];
+      assert.ok(Math.abs(p.score - sig(4)) < 1e-6);
+      p.box.forEach((v, i) => assert.ok(Math.abs(v - person.box[i]) < 1e-3, `box[${i}] ${v} vs ${person.box[i]}`));
+      p.joints3d.forEach((q, j) => q.forEach((v, d) => assert.ok(Math.abs(v - person.joints3d[j][d]) < 1e-4, `joints3d[${j}][${d}] ${v} vs ${person.joints3d[j][d]}`)));
+      p.joints3dRel.forEach((q, j) => q.forEach((v, d) => assert.ok(Math.abs(v - person.joints3dRel[j][d]) < 1e-5)));
+      p.joints2d.forEach((q, j) => q.forEach((v, d) => assert.ok(Math.abs(v - person.joints2d[j][d]) < 2e-3, `${mode} joints2d[${j}][${d}] ${v} vs ${person.joints2d[j][d]}`)));
+      p.shape.forEach((v, i) => assert.ok(Math.abs(v - betas[i]) < 1e-6));
+      assert.deepEqual(p.visible, person.visible);
+      assert.equal(p.source, "pseudo");
+      assert.equal(p.provenance, "test");
+      assert.equal(p.hasShape, false);
+      assert.ok(p.has2d && p.has3d);
+    }
+    t.dispose();
+  });
+
+  it("predict is batched, honours the threshold, and leaks nothing", () => {
+    const model = buildRegressor(TINY_MODEL, 5);
+    const cams = [fakeCamera(64), fakeCamera(64), fakeCamera(64)];
+    const images = cams.map(() => Float32Array.from({ length: 64 * 64 * 3 }, (_, i) => (i % 7) / 7));
+    const before = tf.memory().numTensors;
+    const all = predict(model, images, cams, { scoreThreshold: 0, maxPeople: 3, batchSize: 2 });
+    assert.equal(all.length, 3);
+    all.forEach((people) => assert.ok(people.length >= 1 && people.length <= 3)); // threshold 0: every local maximum, capped at 3
+    predict(model, images, cams, { scoreThreshold: 0, maxPeople: 1 }).forEach((people) => assert.equal(people.length, 1));
+    assert.deepEqual(predict(model, images, cams, { scoreThreshold: 1.01 }), [[], [], []]);
+    const x = tf.tensor4d(Float32Array.from(images.flatMap((im) => Array.from(im))), [3, 64, 64, 3]);
+    const fromTensor = predict(model, x, cams, { scoreThreshold: 0, maxPeople: 3 });
+    assert.deepEqual(fromTensor.map((ps) => ps.map((p) => p.score)), all.map((ps) => ps.map((p) => p.score)));
+    x.dispose();
+    assert.equal(tf.memory().numTensors, before);
+    assert.deepEqual(modelGeometry(model), { inputSize: 32, grid: 4, stride: 8 });
+    model.dispose();
+  });
+});

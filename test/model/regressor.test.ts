@@ -1,0 +1,125 @@
+import { strict as assert } from "node:assert";
+import * as tf from "@tensorflow/tfjs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { BODY_TO_H36M } from "../../lib/body/joints";
+import { fk, rot6dToMat3 } from "../../lib/body/kinematics";
+import { restOffsets } from "../../lib/body/shape";
+import { loadCheckpoint, saveCheckpoint } from "../../lib/core/checkpoint";
+import { Rng } from "../../lib/core/rng";
+import {
+  DEFAULT_MODEL, HEAT_PRIOR_BIAS, MAP, MAP_CHANNELS, TINY_MODEL, bodyJoints, buildRegressor, imagesTensor, modelGeometry, modelStats, splitParams,
+} from "../../lib/model/regressor";
+import { restJoints17, tensorsLeaked, useBackend } from "../train/fixtures";
+
+describe("model/regressor", () => {
+  before(useBackend);
+
+  it("maps have the documented shape for the tiny and the default config", () => {
+    for (const cfg of [TINY_MODEL, { ...DEFAULT_MODEL, inputSize: 96 }, DEFAULT_MODEL]) {
+      const model = buildRegressor(cfg);
+      const S = cfg.inputSize;
+      assert.deepEqual(modelGeometry(model), { inputSize: S, grid: S / 8, stride: 8 });
+      const y = tf.tidy(() => model.predict(tf.zeros([2, S, S, 3])) as tf.Tensor);
+      assert.deepEqual(y.shape, [2, S / 8, S / 8, MAP_CHANNELS]);
+      y.dispose();
+      model.dispose();
+    }
+    assert.equal(MAP_CHANNELS, 240);
+    assert.throws(() => buildRegressor({ ...TINY_MODEL, inputSize: 40 }), /multiple of 16/);
+  });
+
+  it("modelStats counts params, FLOPs and receptive field by hand for the tiny model", () => {
+    const model = buildRegressor(TINY_MODEL);
+    const st = modelStats(model);
+    assert.equal(st.params, model.countParams());
+    // Tiny: 32 -> s2 8ch (16x16) -> s4 16ch (8x8) -> s8 24ch (4x4) + 1 conv -> s16 32ch (2x2) -> up, concat 56 -> 1x1 32 -> heads 1 + 239.
+    const conv = (h: number, cin: number, cout: number, k = 3) => 2 * h * h * cout * k * k * cin;
+    const flops = conv(16, 3, 8) + conv(8, 8, 16) + conv(4, 16, 24) + conv(4, 24, 24) + conv(2, 24, 32) + conv(4, 56, 32, 1) + conv(4, 32, 1, 1) + conv(4, 32, 239, 1);
+    assert.equal(st.flopsPerImage, flops);
+    const params = (cin: number, cout: number, k = 3) => k * k * cin * cout + cout;
+    assert.equal(st.params, params(3, 8) + params(8, 16) + params(16, 24) + params(24, 24) + params(24, 32) + params(56, 32, 1) + params(32, 1, 1) + params(32, 239, 1));
+    // RF: 3 (s2) -> 7 (s4) -> 15 (s8) -> 31 (s8 conv) -> 47 (s16), the 1x1 head adds nothing.
+    assert.equal(st.receptiveField, 47);
+    assert.equal(st.stride, 8);
+    model.dispose();
+  });
+
+  it("the default model fits the 8 MB checkpoint budget", () => {
+    const model = buildRegressor(DEFAULT_MODEL);
+    const st = modelStats(model);
+    assert.ok(st.weightBytes <= 8e6, `${st.weightBytes} bytes`);
+    assert.ok(st.receptiveField >= 100, `receptive field ${st.receptiveField} px`);
+    model.dispose();
+  });
+
+  it("starts at the heatmap prior and the rest pose facing the camera", () => {
+    const model = buildRegressor(TINY_MODEL);
+    // A black image gives zero features (zero conv biases, ReLU), so the maps are the head biases.
+    const rows = tf.tidy(() => (model.predict(tf.zeros([1, 32, 32, 3])) as tf.Tensor).reshape([-1, MAP_CHANNELS]).slice([0, 0], [1, MAP_CHANNELS]) as tf.Tensor2D);
+    const q = splitParams(rows);
+    assert.ok(Math.abs(q.heat.dataSync()[0] - HEAT_PRIOR_BIAS) < 1e-6);
+    const j = bodyJoints(q.rot6d, q.betas);
+    const got = j.arraySync()[0];
+    restJoints17([0, 0, 0, 0, 0]).forEach((p, k) => p.forEach((v, d) => assert.ok(Math.abs(got[k][d] - v) < 1e-5, `joint ${k}[${d}] ${got[k][d]} vs ${v}`)));
+    tf.dispose([rows, j, ...Object.values(q)]);
+    model.dispose();
+  });
+
+  it("bodyJoints matches the float64 FK of the body model, picked into H36M order", () => {
+    const rng = new Rng("regressor/fk");
+    const N = 3;
+    const rot = Float32Array.from({ length: N * 24 * 6 }, () => rng.normal());
+    const betas = Float32Array.from({ length: N * 5 }, () => rng.normal());
+    const t = tf.tidy(() => bodyJoints(tf.tensor3d(rot, [N, 24, 6]), tf.tensor2d(betas, [N, 5])));
+    const got = t.arraySync();
+    t.dispose();
+    for (let n = 0; n < N; n++) {
+      const R = new Float64Array(24 * 9);
+      for (let r = 0; r < 24; r++) R.set(rot6dToMat3(rot, (n * 24 + r) * 6), r * 9);
+      const P = fk(R, restOffsets({ betas: Array.from(betas.subarray(n * 5, n * 5 + 5)) }));
+      BODY_TO_H36M.forEach((b, k) => [0, 1, 2].forEach((d) => assert.ok(Math.abs(got[n][k][d] - P[b * 3 + d]) < 1e-4, `person ${n} joint ${k}`)));
+    }
+  });
+
+  it("imagesTensor resizes with half-pixel centres and passes same-size images through", () => {
+    const img = Float32Array.from({ length: 4 * 4 * 3 }, (_, i) => Math.floor(i / 3) % 4); // value = column
+    const t = imagesTensor([{ image: img, width: 4, height: 4 }, { image: img, width: 4, height: 4 }], 2);
+    assert.deepEqual(t.shape, [2, 2, 2, 3]);
+    // Output column c's centre (c + 0.5) * 2 = input position 1.0 / 3.0, i.e. between input pixel centres 0.5 and 1.5 (values 0, 1).
+    assert.deepEqual(Array.from(t.dataSync().slice(0, 6)), [0.5, 0.5, 0.5, 2.5, 2.5, 2.5]);
+    t.dispose();
+    const same = imagesTensor([{ image: img, width: 4, height: 4 }], 4);
+    assert.deepEqual(Array.from(same.dataSync()), Array.from(img));
+    same.dispose();
+  });
+
+  it("a checkpoint round-trips as plain layers (bit-identical maps)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wb-regressor-"));
+    try {
+      const model = buildRegressor(TINY_MODEL, 3);
+      const x = tf.randomUniform([2, 32, 32, 3], 0, 1, "float32", 1);
+      const a = model.predict(x) as tf.Tensor;
+      await saveCheckpoint(model, join(dir, "ck"), { step: 1 });
+      const { model: loaded } = await loadCheckpoint(join(dir, "ck"));
+      const b = loaded.predict(x) as tf.Tensor;
+      assert.deepEqual(Buffer.from(b.dataSync().buffer), Buffer.from(a.dataSync().buffer));
+      assert.equal(statSync(join(dir, "ck", "weights.bin")).size, model.countParams() * 4);
+      tf.dispose([x, a, b]);
+      model.dispose();
+      loaded.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("leaks no tensors", () => {
+    const rot = tf.randomNormal([2, 24, 6]), betas = tf.randomNormal([2, 5]), rows = tf.randomNormal([2, MAP_CHANNELS]) as tf.Tensor2D;
+    assert.equal(tensorsLeaked(() => bodyJoints(rot, betas)), 0);
+    assert.equal(tensorsLeaked(() => Object.values(splitParams(rows))), 0);
+    assert.equal(tensorsLeaked(() => imagesTensor([{ image: new Float32Array(8 * 8 * 3), width: 8, height: 8 }], 16)), 0);
+    tf.dispose([rot, betas, rows]);
+    assert.equal(MAP.joints3d[0] + MAP.joints3d[1], MAP_CHANNELS);
+  });
+});

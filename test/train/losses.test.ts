@@ -1,0 +1,143 @@
+import { strict as assert } from "node:assert";
+import * as tf from "@tensorflow/tfjs";
+import { Rng } from "../../lib/core/rng";
+import type { Sample } from "../../lib/data/records";
+import { MAP, MAP_CHANNELS, TINY_MODEL, buildRegressor, modelGeometry } from "../../lib/model/regressor";
+import { DEFAULT_LOSS, LOSS_NAMES, computeLosses, focalLoss, maskedL1, maskedL2, posePrior, shapePrior, type LossConfig } from "../../lib/train/losses";
+import { buildBatch, disposeBatch } from "../../lib/train/targets";
+import { fakeSample, tensorsLeaked, useBackend } from "./fixtures";
+
+const close = (a: number, b: number, tol = 1e-5, what = "") => assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${what} ${a} vs ${b}`);
+const LN2 = Math.log(2);
+
+describe("train/losses", () => {
+  before(useBackend);
+
+  it("focal loss equals CenterNet's formula computed by hand", () => {
+    // Image 0: cells (gt 1, p 0.5) and (gt 0.5, p 0.5); image 1: no person, two cells with p = 0.25.
+    const logits = tf.tensor4d([0, 0, Math.log(1 / 3), Math.log(1 / 3)], [2, 1, 2, 1]);
+    const gt = tf.tensor4d([1, 0.5, 0, 0], [2, 1, 2, 1]);
+    const pos = 0.25 * LN2; // (1 - p)^2 (-log p)
+    const neg = 0.5 ** 4 * 0.25 * LN2; // (1 - y)^4 p^2 (-log(1 - p))
+    const empty = 2 * 0.0625 * -Math.log(0.75);
+    const f = (w: number[]) => {
+      const wt = tf.tensor1d(w);
+      const v = focalLoss(logits, gt, wt).dataSync()[0];
+      wt.dispose();
+      return v;
+    };
+    close(f([1, 1]), pos + neg + empty, 1e-5, "focal");
+    close(f([2, 0]), 2 * (pos + neg), 1e-5, "image weights");
+    close(f([0, 0]), 0, 0, "all weights 0");
+    const w = tf.tensor1d([1, 1]);
+    assert.equal(tensorsLeaked(() => focalLoss(logits, gt, w)), 0);
+    tf.dispose([logits, gt, w]);
+  });
+
+  it("masked L1 / L2 are sum(w m e) / max(sum m, 1), with prefix masks", () => {
+    const pred = tf.tensor2d([[1, 2], [3, 4]]), zero = tf.zeros([2, 2]);
+    const m = tf.tensor2d([[1, 0], [1, 1]]), w = tf.tensor1d([1, 0.5]);
+    close(maskedL1(pred, zero, m, w).dataSync()[0], (1 + 0.5 * (3 + 4)) / 3);
+    close(maskedL2(pred, zero, m, w).dataSync()[0], (1 + 0.5 * (9 + 16)) / 3);
+    const mp = tf.tensor1d([1, 0]), w2 = tf.tensor1d([2, 1]);
+    close(maskedL1(pred, zero, mp, w2).dataSync()[0], (2 * (1 + 2)) / 2, 1e-6, "person mask over both coordinates");
+    const off = tf.zeros([2, 2]);
+    assert.equal(maskedL1(pred, zero, off, w).dataSync()[0], 0);
+    assert.equal(tensorsLeaked(() => [maskedL1(pred, zero, m, w), maskedL2(pred, zero, mp, w2)]), 0);
+    tf.dispose([pred, zero, m, w, mp, w2, off]);
+  });
+
+  it("shape prior is the mean beta^2 over people", () => {
+    const b = tf.tensor2d([[1, 2, 0, 0, 0], [3, 0, 0, 0, 0]]), on = tf.ones([2]), off = tf.tensor1d([1, 0]);
+    close(shapePrior(b, on, on).dataSync()[0], (1 + 4 + 9) / 10);
+    close(shapePrior(b, off, on).dataSync()[0], (1 + 4) / 5);
+    tf.dispose([b, on, off]);
+  });
+
+  it("pose prior: 0 at rest, the angle limit beyond 150 degrees, and 6D conditioning", () => {
+    const I = [1, 0, 0, 1, 0, 0], flipX = [1, 0, 0, -1, 0, 0];
+    const rest = Array.from({ length: 24 }, (_, r) => (r === 0 ? flipX : I));
+    const bent = rest.map((v, r) => (r === 5 ? flipX : v)); // joint 5 turned 180 degrees: cos = -1
+    const scaled = rest.map((v, r) => (r === 7 ? [2, 0, 0, 1, 0, 0] : v)); // |a1|^2 = 4: (4 - 1)^2 = 9, still identity
+    const t = tf.tensor3d([rest, bent, scaled]);
+    const one = (k: number) => tf.tidy(() => posePrior(t, tf.oneHot(tf.tensor1d([k], "int32"), 3).reshape([3]), tf.ones([3]), 150).dataSync()[0]);
+    close(one(0), 0, 1e-6, "rest");
+    close(one(1), (1 - Math.cos((30 * Math.PI) / 180)) ** 2 / 23, 1e-4, "angle limit"); // relu(cos150 - (-1))^2 over 23 joints
+    close(one(2), 9 / 24, 1e-5, "conditioning");
+    const on = tf.ones([3]);
+    assert.equal(tensorsLeaked(() => posePrior(t, on, on)), 0);
+    tf.dispose([t, on]);
+  });
+
+  describe("computeLosses", () => {
+    const rng = new Rng("losses/batch");
+    const samples: Sample[] = Array.from({ length: 3 }, (_, i) => fakeSample(rng.fork(i), { size: 32, people: [1, 2] }));
+    const geom = { inputSize: 32, grid: 4, stride: 8 };
+    let maps: tf.Variable, model: tf.LayersModel;
+    before(() => {
+      model = buildRegressor(TINY_MODEL, 2);
+      assert.deepEqual(modelGeometry(model), geom);
+      maps = tf.variable(tf.tidy(() => (model.predict(tf.randomUniform([3, 32, 32, 3], 0, 1, "float32", 4)) as tf.Tensor).add(tf.randomNormal([3, 4, 4, MAP_CHANNELS], 0, 0.3, "float32", 5))));
+    });
+    after(() => {
+      maps.dispose();
+      model.dispose();
+    });
+
+    const terms = (ss: Sample[], cfg: LossConfig = DEFAULT_LOSS) => {
+      const batch = buildBatch(ss, geom, cfg);
+      const L = computeLosses(maps, batch, cfg);
+      const out = Object.fromEntries(LOSS_NAMES.map((k) => [k, L.terms[k].dataSync()[0]])) as Record<string, number>;
+      out.total = L.total.dataSync()[0];
+      tf.dispose([L.total, ...Object.values(L.terms)]);
+      disposeBatch(batch);
+      return out;
+    };
+    const edit = (f: (p: Sample["people"][number]) => void) => samples.map((s) => ({ ...s, people: s.people.map((p) => { const q = { ...p }; f(q); return q; }) }));
+
+    it("every term is finite and positive, and the total is their weighted sum", () => {
+      const t = terms(samples);
+      for (const k of LOSS_NAMES) assert.ok(Number.isFinite(t[k]) && t[k] > 0, `${k} = ${t[k]}`);
+      close(t.total, LOSS_NAMES.reduce((s, k) => s + DEFAULT_LOSS.weights[k] * t[k], 0), 1e-5, "total");
+    });
+
+    it("has2d / has3d / hasShape = false switch their terms off, values and gradients", () => {
+      const base = terms(samples);
+      const no2d = terms(edit((p) => (p.has2d = false)));
+      assert.equal(no2d.joints2d, 0);
+      close(no2d.joints3d, base.joints3d, 1e-6);
+      const no3d = terms(edit((p) => (p.has3d = false)));
+      assert.equal(no3d.joints3d, 0);
+      assert.equal(no3d.depth, 0);
+      close(no3d.joints2d, base.joints2d, 1e-6);
+      const noShape = terms(edit((p) => (p.hasShape = false)));
+      assert.equal(noShape.shape, 0);
+      close(noShape.shapePrior, base.shapePrior, 1e-6, "the prior still applies");
+      // No gradient reaches the 2D-joint channels when no label has 2D joints.
+      const batch = buildBatch(edit((p) => (p.has2d = false)), geom, DEFAULT_LOSS);
+      const g = tf.variableGrads(() => computeLosses(maps, batch, DEFAULT_LOSS).terms.joints2d, [maps]);
+      const gj = tf.tidy(() => g.grads[maps.name].slice([0, 0, 0, MAP.joints2d[0]], [-1, -1, -1, MAP.joints2d[1]]).abs().sum());
+      assert.equal(gj.dataSync()[0], 0);
+      tf.dispose([gj, g.value, ...Object.values(g.grads)]);
+      disposeBatch(batch);
+    });
+
+    it("source weights scale the terms of pseudo labels (0 switches them off)", () => {
+      const base = terms(samples);
+      const pseudo = edit((p) => (p.source = "pseudo"));
+      const half = terms(pseudo, { ...DEFAULT_LOSS, sourceWeight: { gt: 1, pseudo: 0.5 } });
+      for (const k of LOSS_NAMES) close(half[k], 0.5 * base[k], 1e-5, k);
+      const zero = terms(pseudo, { ...DEFAULT_LOSS, sourceWeight: { gt: 1, pseudo: 0 } });
+      for (const k of LOSS_NAMES) assert.equal(zero[k], 0, k);
+    });
+
+    it("leaks no tensors", () => {
+      const batch = buildBatch(samples, geom, DEFAULT_LOSS);
+      assert.equal(tensorsLeaked(() => {
+        const L = computeLosses(maps, batch, DEFAULT_LOSS);
+        return [L.total, ...Object.values(L.terms)];
+      }), 0);
+      disposeBatch(batch);
+    });
+  });
+});

@@ -1,0 +1,105 @@
+import { strict as assert } from "node:assert";
+import * as tf from "@tensorflow/tfjs";
+import { H36M_17 } from "../../lib/body/joints";
+import { Rng } from "../../lib/core/rng";
+import type { Sample } from "../../lib/data/records";
+import { DEFAULT_LOSS } from "../../lib/train/losses";
+import { augmentSample, buildBatch, colourNoise, depthCode, disposeBatch, flipSample } from "../../lib/train/targets";
+import { fakeCamera, fakePerson, fakeSample, useBackend } from "./fixtures";
+
+const J = (n: (typeof H36M_17)[number]) => H36M_17.indexOf(n);
+const geom = { inputSize: 32, grid: 4, stride: 8 };
+
+/** Deep equality with numbers compared to `tol` (x - (W - (W - x)) is not always 0 in floating point). */
+function closeDeep(a: unknown, b: unknown, tol = 1e-9, path = "$"): void {
+  if (typeof a === "number" && typeof b === "number") return assert.ok(Math.abs(a - b) <= tol || (Number.isNaN(a) && Number.isNaN(b)), `${path}: ${a} vs ${b}`);
+  if (a !== null && b !== null && typeof a === "object" && typeof b === "object") {
+    assert.deepEqual(Object.keys(a).sort(), Object.keys(b).sort(), path);
+    for (const k of Object.keys(a)) closeDeep((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], tol, `${path}.${k}`);
+    return;
+  }
+  assert.equal(a, b, path);
+}
+
+describe("train/targets", () => {
+  before(useBackend);
+
+  it("flip mirrors the image, swaps left and right joints, negates 3D x, and stays consistent with its camera", () => {
+    const s = fakeSample(new Rng("targets/flip"), { size: 32, people: [2, 2] });
+    const f = flipSample(s);
+    assert.equal(f.image[(5 * 32 + 31) * 3 + 1], s.image[(5 * 32 + 0) * 3 + 1]);
+    const p = s.people[0], q = f.people[0];
+    assert.deepEqual(q.joints2d[J("l_hip")], [32 - p.joints2d[J("r_hip")][0], p.joints2d[J("r_hip")][1]]);
+    assert.deepEqual(q.joints3d[J("r_wrist")], [-p.joints3d[J("l_wrist")][0], p.joints3d[J("l_wrist")][1], p.joints3d[J("l_wrist")][2]]);
+    assert.deepEqual(q.joints3dRel[J("neck")], [-p.joints3dRel[J("neck")][0], p.joints3dRel[J("neck")][1], p.joints3dRel[J("neck")][2]]);
+    assert.deepEqual(q.box, [32 - p.box[2], p.box[1], 32 - p.box[0], p.box[3]]);
+    // The flipped 3D joints project onto the flipped 2D joints through the flipped camera.
+    const c = f.camera;
+    q.joints3d.forEach((X, j) => {
+      assert.ok(Math.abs((c.fx * X[0]) / X[2] + c.cx - q.joints2d[j][0]) < 1e-9);
+      assert.ok(Math.abs((c.fy * X[1]) / X[2] + c.cy - q.joints2d[j][1]) < 1e-9);
+    });
+    // And twice is the identity.
+    const ff = flipSample(f);
+    assert.deepEqual(Array.from(ff.image), Array.from(s.image));
+    closeDeep(ff.people, s.people);
+    closeDeep(ff.camera, s.camera);
+  });
+
+  it("colour noise multiplies each channel by its own U[lo, hi] factor and clips to [0, 1]", () => {
+    const img = Float32Array.from({ length: 30 }, (_, i) => (i % 10) / 10 + 0.05);
+    const out = colourNoise(img, new Rng("targets/colour"), [0.6, 1.4]);
+    const g = [0, 1, 2].map((c) => out[c + 3] / img[c + 3]);
+    g.forEach((x) => assert.ok(x >= 0.6 && x <= 1.4, `factor ${x}`));
+    assert.ok(new Set(g.map((x) => x.toFixed(6))).size === 3, "one factor per channel");
+    out.forEach((v, i) => assert.ok(Math.abs(v - Math.min(1, img[i] * g[i % 3])) < 1e-6 && v >= 0 && v <= 1));
+  });
+
+  it("augmentSample is deterministic in its Rng and honours flipProb 0 / 1 and colour [1, 1]", () => {
+    const s = fakeSample(new Rng("targets/aug"), { size: 32 });
+    const cfg = { flipProb: 0.5, colourNoise: [0.6, 1.4] as [number, number] };
+    assert.deepEqual(augmentSample(s, new Rng(5), cfg), augmentSample(s, new Rng(5), cfg));
+    assert.equal(augmentSample(s, new Rng(1), { flipProb: 0, colourNoise: [1, 1] }).image, s.image);
+    assert.deepEqual(augmentSample(s, new Rng(1), { flipProb: 1, colourNoise: [1, 1] }).people, flipSample(s).people);
+  });
+
+  it("builds the centre heatmap, the cell selection and masked, weighted targets", () => {
+    const cam = fakeCamera(64);
+    const a = fakePerson(cam, [0, 0.2, 5], [0, 0, 0, 0, 0]);
+    const b = { ...fakePerson(cam, [-0.8, 0, 6], [1, 0, 0, 0, 0], "pseudo"), has2d: false, hasShape: false };
+    b.joints3dRel = b.joints3dRel.map((q, j) => (j === 3 ? [NaN, NaN, NaN] : q)); // a missing 3D joint
+    const empty: Sample = { domain: "street", index: 1, image: new Float32Array(64 * 64 * 3), width: 64, height: 64, camera: cam, people: [] };
+    const s: Sample = { ...empty, index: 0, people: [a, b, { ...a, box: [10, 10, 10, 20] }] };
+    const cfg = { ...DEFAULT_LOSS, sourceWeight: { gt: 1, pseudo: 0.25 } };
+    const batch = buildBatch([s, empty], geom, cfg);
+    assert.deepEqual([batch.numPeople, batch.skipped], [2, 1]);
+    assert.deepEqual(batch.select.shape, [2, 2, 16]);
+    assert.deepEqual(batch.images.shape, [2, 32, 32, 3]);
+    const heat = batch.heat.dataSync(), sel = batch.select.arraySync();
+    // Person a: box centre in model px = centre / 2; its cell holds exactly 1.
+    const cx = (a.box[0] + a.box[2]) / 4, cy = (a.box[1] + a.box[3]) / 4;
+    const cell = Math.floor(cy / 8) * 4 + Math.floor(cx / 8);
+    assert.equal(heat[cell], 1);
+    assert.equal(sel[0][0][cell], 1);
+    assert.equal(sel[0][0].reduce((x, y) => x + y, 0), 1);
+    assert.ok(heat.slice(16).every((v) => v === 0), "an image without people has an empty heatmap");
+    assert.deepEqual(Array.from(batch.personMask.dataSync()), [1, 1, 0, 0]);
+    assert.deepEqual(Array.from(batch.weight.dataSync()), [1, 0.25, 0, 0]);
+    assert.deepEqual(Array.from(batch.imageWeight.dataSync()), [(1 + 0.25) / 2, 1]);
+    const box = batch.box.arraySync()[0];
+    [cx / 8 - Math.floor(cx / 8), cy / 8 - Math.floor(cy / 8), (a.box[2] - a.box[0]) / 64, (a.box[3] - a.box[1]) / 64].forEach((v, i) => assert.ok(Math.abs(box[i] - v) < 1e-6));
+    const j2 = batch.joints2d.arraySync()[0];
+    assert.ok(Math.abs(j2[0][0] - (a.joints2d[0][0] / 2 - (Math.floor(cx / 8) + 0.5) * 8) / 32) < 1e-6, "2D offsets from the cell centre, / S");
+    const m2 = batch.mask2d.arraySync(), m3 = batch.mask3d.arraySync();
+    assert.ok(m2[0].every((v) => v === 1) && m2[1].every((v) => v === 0), "has2d");
+    m3[1].forEach((v, j) => assert.equal(v, j === 3 ? 0 : 1, "a NaN joint is masked, the rest are not"));
+    assert.ok(batch.joints3dRel.dataSync().every(Number.isFinite));
+    assert.deepEqual(Array.from(batch.maskShape.dataSync()), [1, 0, 0, 0]);
+    assert.deepEqual(Array.from(batch.maskDepth.dataSync()), [1, 1, 0, 0]);
+    assert.ok(Math.abs(batch.depth.dataSync()[0] - depthCode(a.joints3d[0][2], cam.fx, 64)) < 1e-5);
+    assert.ok(Math.abs(depthCode(5, cam.fx, 64) - Math.log(5 / (cam.fx / 64))) < 1e-12);
+    const before = tf.memory().numTensors;
+    disposeBatch(batch);
+    assert.equal(before - tf.memory().numTensors, 15, "every tensor of the batch is freed");
+  });
+});
