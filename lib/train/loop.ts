@@ -25,7 +25,8 @@ import { renderPng, savePlotHtml } from "../report/display";
 import { LOSS_NAMES, computeLosses, type LossConfig, type LossName } from "./losses";
 import { AdamFamily, clipByGlobalNorm, learningRate, optimizerFiles, restoreOptimizer, type OptimizerConfig, type ScheduleConfig } from "./optim";
 import { MixSampler, type WeightedSource } from "./sampler";
-import { augmentSample, buildBatch, disposeBatch, type AugmentConfig } from "./targets";
+import { augmentSample, buildBatch, disposeBatch, type AugmentConfig, type Batch } from "./targets";
+import { GradWorker, serialiseBatch, splitSizes, type PartResult } from "./parallel";
 
 export interface TrainConfig extends OptimizerConfig, ScheduleConfig, AugmentConfig {
   batchSize: number;
@@ -36,6 +37,12 @@ export interface TrainConfig extends OptimizerConfig, ScheduleConfig, AugmentCon
   gradClip: number;
   /** Stop (with a checkpoint) once the run's cumulative training time passes this; 0 = no limit. */
   maxMinutes: number;
+  /**
+   * Gradient parts per step: 1 = the main thread only; k > 1 = the main thread plus k-1 worker
+   * threads, each on a contiguous part of the batch (lib/train/parallel.ts). wasm uses one core, so
+   * 2 uses both cores of this machine.
+   */
+  workers: number;
 }
 
 /**
@@ -65,6 +72,7 @@ export const DEFAULT_TRAIN: TrainConfig = {
   stepsPerEpoch: 0,
   gradClip: 35,
   maxMinutes: 0,
+  workers: 1,
 };
 
 /**
@@ -82,6 +90,7 @@ export const DEFAULT_PRETRAIN: TrainConfig = {
   epochs: 20,
   stepsPerEpoch: 250,
   maxMinutes: 60,
+  workers: 2,
 };
 
 /** The config sections the loop reads (a full experiment Config has them). */
@@ -243,6 +252,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     if (opts.plot === "epoch") plotLosses(runDir, csvPath);
   };
 
+  // Worker threads for the other parts of each batch (none when workers = 1).
+  const helpers = Array.from({ length: Math.max(0, Math.min(tc.workers, tc.batchSize) - 1) }, () => new GradWorker(model.toJSON(null, true) as string, cfg.loss));
   const bar = progress("train", totalSteps, { mode: opts.quiet ? "silent" : undefined });
   if (step > 0) bar.tick(step, `resumed at step ${step}`);
   const startStep = step;
@@ -256,24 +267,41 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const t0 = performance.now();
       const r = augRng.fork(step);
       const samples = sampler.batch(step, tc.batchSize).map((d) => augmentSample(opts.sources[d.source].source.get(d.index), r, tc));
-      const batch = buildBatch(samples, geom, cfg.loss);
+      // Contiguous parts of the batch: the first on this thread, the others on the helpers.
+      const sizes = splitSizes(samples.length, helpers.length + 1);
+      const batches: Batch[] = [];
+      sizes.reduce((at, n) => (batches.push(buildBatch(samples.slice(at, at + n), geom, cfg.loss)), at + n), 0);
+      const batch = batches[0];
       const t1 = performance.now();
       const lr = learningRate(step, tc, { totalSteps, stepsPerEpoch });
       let termValues: Float32Array, total: number, norm: number;
       const kept: tf.Tensor[] = [];
       try {
+        const weightData = helpers.length ? model.weights.map((w) => w.read().dataSync() as Float32Array) : [];
+        const remote: Promise<PartResult>[] = helpers.slice(0, batches.length - 1).map((h, i) => h.grads(weightData, serialiseBatch(batches[i + 1])));
         const { value, grads } = tf.variableGrads(() => {
           const maps = model.apply(batch.images, { training: true }) as tf.Tensor;
           const L = computeLosses(maps, batch, cfg.loss);
           kept.push(tf.keep(tf.stack(LOSS_NAMES.map((k) => L.terms[k]))));
           return L.total;
         }, vars);
-        const ordered = vars.map((v) => grads[v.name]);
-        termValues = kept[0].dataSync() as Float32Array;
+        let ordered = vars.map((v) => grads[v.name]);
+        termValues = (kept[0].dataSync() as Float32Array).slice();
         total = value.dataSync()[0];
+        tf.dispose(value);
+        if (remote.length) {
+          // Average the parts' gradients and losses, weighted by their images.
+          const parts = await Promise.all(remote);
+          const B = samples.length, w0 = sizes[0] / B;
+          const averaged = tf.tidy(() => ordered.map((g, k) => parts.reduce((acc, p, i) => acc.add(tf.tensor(p.grads[k], g.shape).mul(sizes[i + 1] / B)), g.mul(w0))));
+          tf.dispose(ordered);
+          ordered = averaged;
+          termValues = termValues.map((v, k) => v * w0 + parts.reduce((a, p, i) => a + p.terms[k] * (sizes[i + 1] / B), 0));
+          total = total * w0 + parts.reduce((a, p, i) => a + p.total * (sizes[i + 1] / B), 0);
+        }
         const clipped = clipByGlobalNorm(ordered, tc.gradClip);
         norm = clipped.norm;
-        tf.dispose([value, ...ordered]);
+        tf.dispose(ordered);
         const which = firstNonFinite([...LOSS_NAMES.map((k, i) => [k, termValues[i]] as const), ["total", total], ["gradNorm", norm]]);
         if (which) {
           tf.dispose(clipped.grads);
@@ -283,14 +311,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         tf.dispose(clipped.grads);
       } finally {
         tf.dispose(kept);
-        disposeBatch(batch);
+        batches.forEach(disposeBatch);
       }
       const t2 = performance.now();
       step++;
       trainSeconds += (t2 - t0) / 1000;
       const epoch = Math.floor((step - 1) / stepsPerEpoch);
       const row = {
-        step, epoch, lr, total, gradNorm: norm, people: batch.numPeople,
+        step, epoch, lr, total, gradNorm: norm, people: batches.reduce((n, b) => n + b.numPeople, 0),
         ...Object.fromEntries(LOSS_NAMES.map((k, i) => [k, termValues[i]])),
         dataMs: t1 - t0, stepMs: t2 - t1, imagesPerSec: tc.batchSize / ((t2 - t0) / 1000),
       } as LossRow;
@@ -311,6 +339,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   } finally {
     bar.done(stopped === "time" ? `time limit (${tc.maxMinutes} min) at step ${step}` : "");
     opt.dispose();
+    await Promise.all(helpers.map((h) => h.terminate()));
   }
   if (opts.plot !== "none" && existsSync(csvPath)) plotLosses(runDir, csvPath);
   return { step, totalSteps, stepsPerEpoch, stopped, ranSteps: step - startStep, lastRow, checkpointDir: ckDir, csvPath };
