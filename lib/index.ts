@@ -39,3 +39,5 @@ export * from "./train/losses";
 export * from "./train/sampler";
 export * from "./train/optim";
 export * from "./train/loop";
+export * from "./report/modelSummary";
+export * from "./stages/pretrain";

@@ -13,6 +13,7 @@ import { delimiter, dirname, join, resolve } from "node:path";
 import { execFileSync } from "node:child_process";
 import { atomicWrite } from "../core/io";
 import { ROOT } from "../core/paths";
+import { encodePng } from "../world/png";
 
 /** A plotly figure spec: traces and layout exactly as plotly.js takes them. */
 export interface PlotlyFigure {
@@ -55,7 +56,7 @@ export function plotlyHtml(fig: PlotlyFigure, opts: PlotHtmlOptions = {}): strin
   return `${bundle}<div id="${id}" style="width:100%;height:${opts.height ?? 420}px"></div>\n<script type="text/javascript">${draw}</script>`;
 }
 
-type TslabDisplay = { html(s: string): void };
+type TslabDisplay = { html(s: string): void; markdown(s: string): void };
 /**
  * tslab's `display`, or null outside a tslab kernel. It must be the kernel's own module instance (its
  * `display` writes through state the kernel set), so it is taken from the kernel's loaded files rather
@@ -190,4 +191,26 @@ export function packageVersions(names: string[]): Record<string, string> {
       return [n, existsSync(p) ? (JSON.parse(readFileSync(p, "utf8")).version as string) : "not installed"];
     }),
   );
+}
+
+/**
+ * Show an RGB canvas (float [0,1] or byte pixels) inline as a PNG; `zoom` enlarges it in the browser
+ * (pixelated) without adding bytes to the notebook. Outside tslab, prints a note.
+ */
+export function showImage(c: { data: Float32Array | Uint8Array | Uint8ClampedArray; width: number; height: number }, zoom = 1): void {
+  const display = tslabDisplay();
+  if (!display) {
+    console.log(`showImage: ${c.width}x${c.height} image (not in a tslab kernel)`);
+    return;
+  }
+  const bytes = c.data instanceof Float32Array ? Uint8Array.from(c.data, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255)) : c.data;
+  const b64 = encodePng(bytes, c.width, c.height).toString("base64");
+  display.html(`<img style="image-rendering:pixelated;width:${c.width * zoom}px;max-width:100%" src="data:image/png;base64,${b64}">`);
+}
+
+/** Render Markdown inline in a tslab notebook; elsewhere print it. */
+export function showMarkdown(text: string): void {
+  const display = tslabDisplay();
+  if (display) display.markdown(text);
+  else console.log(text);
 }

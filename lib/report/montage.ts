@@ -94,3 +94,18 @@ export function writeDomainMontage(cfg: Config, seed: number, pngPath: string, o
   atomicWrite(pngPath, png);
   return { width: m.width, height: m.height, bytes: png.length, rows: ids };
 }
+
+/**
+ * Predictions next to the truth, as the report's Fig. 4 does: the sample twice, upscaled, ground-truth
+ * skeletons on the left panel and predicted ones (with their boxes) on the right.
+ */
+export function predictionPanel(s: Sample, pred: readonly PersonLabel[], opts: { scale?: number } = {}): Canvas<Uint8Array> {
+  const k = opts.scale ?? 2;
+  const gt = samplePanel(s, { scale: k });
+  const pr = upscaleCanvas(toCanvas8(sampleCanvas(s)), k);
+  for (const p of pred) {
+    drawBox(pr, p.box.map((v) => v * k), [255, 255, 255]);
+    drawSkeleton(pr, p.joints2d, p.visible, { scale: k, thickness: Math.max(1, k - 1) });
+  }
+  return montage([gt, pr], { cols: 2, labels: [`ground truth (${drawableLabels(s).length})`, `predicted (${pred.length})`] });
+}
