@@ -3,24 +3,29 @@
  * the network builder, the layout of its output maps and the body-model decoding of a person's
  * parameters into joints.
  *
- * Design (one-stage, CenterNet/ROMP style; the choices and their timings are in docs/model-notes.md):
+ * Design (one-stage, CenterNet/ROMP style; the candidates and their timings are in docs/model-notes.md):
  * - A plain conv net (3x3 convs + ReLU, no BatchNorm: BN costs ~40% throughput on wasm and this net
- *   trains without it) reduces the image to a stride-8 grid. A stride-16 context branch, upsampled and
- *   concatenated back, widens the receptive field to ~250 px so that the cell at a person's centre
- *   sees the whole body (a 100 px tall person needs +-50 px around the centre; the stride-8 trunk
- *   alone sees ~90 px).
- * - Two 1x1 heads on that grid give the output maps [B, S/8, S/8, 189]: channel 0 a centre-heatmap
- *   logit, channels 1-188 the parameters of the person centred in that cell (`MAP` below): box
+ *   trains without it) reduces the image to a stride-8 grid: 16-32-64 channels at strides 2-4-8.
+ * - A stride-16 context branch (3 convs, 128 channels), upsampled and concatenated back, widens the
+ *   receptive field from 71 to 119 px at little cost (convs at stride 16 are cheap), so that the cell
+ *   at a person's centre sees most of a 100 px tall body. The merge is a 1x1 conv: a 3x3 conv over the
+ *   192 merged channels cost more than the whole rest of the net (docs/model-notes.md, "context3").
+ * - Two 1x1 heads on that grid give the output maps [B, S/8, S/8, 240]: channel 0 a centre-heatmap
+ *   logit, channels 1-239 the parameters of the person centred in that cell (`MAP` below): box
  *   offset and size, a normalised root depth, 5 shape betas, 17 2D joint offsets (an auxiliary
- *   2D output, and the person's 2D root) and 24 local joint rotations in 6D form.
- * - Body-model decoding (`decodePeople`) runs OUTSIDE the LayersModel, on the cells that hold people
+ *   2D output, and the person's 2D root), 24 local joint rotations in 6D form, and 17 direct 3D joints
+ *   (an auxiliary head: it learned faster than the body-model path in short runs, and a direct
+ *   output beside the body model's costs 51 channels of a 1x1 conv).
+ * - Body-model decoding (`bodyJoints`) runs OUTSIDE the LayersModel, on the cells that hold people
  *   only: 6D -> rotation matrices -> FK of the 5-beta body (lib/body/kinematics.ts) -> 17 root-relative
  *   H36M joints in camera axes. Bone lengths stay consistent and a real SMPL can replace the body
  *   later; the saved model is plain conv layers (no custom-layer registration needed to load it).
  *
- * Numbers of the default config (`DEFAULT_MODEL`, 128x128 input), measured by `modelStats` and the
- * bench (bench/train.ts, docs/model-notes.md): 581,709 parameters (2.3 MB float32), 0.357 GFLOP per
- * image forward (2 FLOPs per multiply-add), output stride 8 (16x16 grid), receptive field 267 px.
+ * Numbers of the default config (`DEFAULT_MODEL`), measured by `modelStats` and bench/train.ts on this
+ * 2-core machine (wasm, one thread): 494,448 parameters (1.98 MB float32 checkpoint), 0.136 GFLOP per
+ * image forward at 128x128 (0.076 at 96x96; 2 FLOPs per multiply-add), output stride 8 (a 16x16 grid
+ * at 128), receptive field 119 px; ~22 training images/s at 128 (batch 16, the whole step), ~9 ms
+ * inference latency per image at batch 1.
  *
  * Depth normalisation: cameras differ per image (field of view 50-65 degrees in the world), and what
  * an image shows of a person's distance is its apparent size, which scales with f / z. So the net
@@ -29,7 +34,7 @@
  *
  * Coordinates: OpenCV camera axes (x right, y down, z forward), metres; image px with (0, 0) at the
  * top-left corner of the top-left pixel (records.ts). Legend: B batch, N people, S input side px,
- * G = S / 8 grid side, C = 189 map channels.
+ * G = S / 8 grid side, C = 240 map channels.
  */
 import * as tf from "@tensorflow/tfjs";
 import { BODY_TO_H36M, NUM_BODY_JOINTS, NUM_EVAL_JOINTS } from "../body/joints";
