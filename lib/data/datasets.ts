@@ -62,9 +62,15 @@ function sampleScene(rng: Rng, spec: DomainSpec, imageSize: number, maxPeople: n
     return { shape, girth, pose, r: footprint(pose, girth) };
   });
   let spots: [number, number][] | null = null;
+  // Widen the group up to 4x; if it still does not fit (several people lying on the floor have
+  // footprints of ~1 m), drop the widest person and retry, down to the domain's minimum.
   for (let grow = 1; !spots; grow *= 1.25) {
-    if (grow > 4) throw new Error(`world: could not place ${n} people in the ${spec.name} domain without overlap (lower world.maxPeople)`);
-    spots = placeDiscs(rng, drafts.map((d) => d.r), spread * grow + (n > 1 ? 0.4 : 0), centre);
+    if (grow > 4) {
+      if (drafts.length <= lo) throw new Error(`world: could not place ${drafts.length} people in the ${spec.name} domain without overlap (lower world.maxPeople)`);
+      drafts.splice(drafts.reduce((w, d, i) => (d.r > drafts[w].r ? i : w), 0), 1);
+      grow = 1;
+    }
+    spots = placeDiscs(rng, drafts.map((d) => d.r), spread * grow + (drafts.length > 1 ? 0.4 : 0), centre);
   }
   const people: ScenePerson[] = drafts.map((d, i) => ({
     shape: d.shape,
