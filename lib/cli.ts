@@ -6,7 +6,7 @@
 import { resolveConfig } from "./config";
 import { runMain, runDir } from "./pipeline";
 import { subsetStage } from "./data/subset";
-import { pretrainStage } from "./stages/pretrain";
+import { pretrainStage, reevaluateCheckpoint } from "./stages/pretrain";
 import { join } from "node:path";
 import { paths } from "./core/paths";
 import { writeDomainMontage } from "./report/montage";
@@ -15,7 +15,8 @@ const USAGE = `usage: npm run cli -- <command> [--quick] [--set key=value ...]
 commands:
   start            the main job on the embedded default (also: npm start)
   subset [--seed N] draw the seeded labeled subset into results/subset/seed<N>/subset.json
-  pretrain         train the regressor from scratch on the pretrain domain, evaluate, ship to data/checkpoints/pretrained
+  pretrain [--eval-only]  (re-evaluate the shipped checkpoint only, both 3D heads)
+                   train the regressor from scratch on the pretrain domain, evaluate, ship to data/checkpoints/pretrained
   docs             regenerate the README's images (docs/domains.png)
 options:
   --quick          small sizes and few steps, same code path (also WB_QUICK=1)
@@ -39,7 +40,8 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case "pretrain":
-      await pretrainStage(cfg);
+      if (rest.includes("--eval-only")) await reevaluateCheckpoint(cfg);
+      else await pretrainStage(cfg);
       return;
     case "docs": {
       const out = join(paths.docs, "domains.png");

@@ -23,14 +23,14 @@ export interface FramePrediction {
 }
 
 /** Run `model` over a dataset in batches, keeping labels and predictions (not the images). */
-export function predictSource(model: tf.LayersModel, source: SampleSource, opts: { batchSize?: number; scoreThreshold?: number; limit?: number; quiet?: boolean } = {}): FramePrediction[] {
+export function predictSource(model: tf.LayersModel, source: SampleSource, opts: { batchSize?: number; scoreThreshold?: number; limit?: number; quiet?: boolean; pose?: PoseHead } = {}): FramePrediction[] {
   const n = Math.min(source.size, opts.limit ?? Infinity), bs = opts.batchSize ?? 32;
   const out: FramePrediction[] = [];
   const bar = opts.quiet ? null : progress(`predict ${source.name}`, n);
   for (let i = 0; i < n; i += bs) {
     const samples: Sample[] = [];
     for (let k = i; k < Math.min(n, i + bs); k++) samples.push(source.get(k));
-    const preds = predict(model, samples.map((s) => s.image), samples.map((s) => s.camera), { scoreThreshold: opts.scoreThreshold, batchSize: bs });
+    const preds = predict(model, samples.map((s) => s.image), samples.map((s) => s.camera), { scoreThreshold: opts.scoreThreshold, batchSize: bs, pose: opts.pose });
     samples.forEach((s, k) => out.push({ sequence: s.sequence ?? s.domain, frame: s.frame ?? s.index, camera: s.cameraName ?? "", gt: s.people.length ? s.people : s.truth ?? [], pred: preds[k] }));
     bar?.tick(samples.length);
   }
@@ -90,8 +90,12 @@ export function meanPose(source: SampleSource, n: number): number[][] {
   return acc.map((q) => q.map((v) => v / count));
 }
 
+/** Which 3D output to read: the body model's joints ("fk") or the direct 3D head ("direct"). */
+export type PoseHead = "fk" | "direct";
+
 export interface StudioEvaluation {
   data: string;
+  pose: PoseHead;
   frames: number;
   model: StudioScores[];
   baseline: StudioScores[];
@@ -99,8 +103,9 @@ export interface StudioEvaluation {
 }
 
 /** Evaluate a model on the studio test set, with the mean-pose baseline on the same detections. */
-export function evaluateOnStudio(model: tf.LayersModel, cfg: Config, seed: number, opts: { meanPoseSamples?: number; quiet?: boolean } = {}): { evaluation: StudioEvaluation; preds: FramePrediction[] } {
-  const preds = predictSource(model, studioDataset(cfg, seed), { quiet: opts.quiet });
+export function evaluateOnStudio(model: tf.LayersModel, cfg: Config, seed: number, opts: { meanPoseSamples?: number; quiet?: boolean; pose?: PoseHead } = {}): { evaluation: StudioEvaluation; preds: FramePrediction[] } {
+  const pose = opts.pose ?? "fk";
+  const preds = predictSource(model, studioDataset(cfg, seed), { quiet: opts.quiet, pose });
   const nMean = opts.meanPoseSamples ?? (cfg.quick ? 64 : 2000);
   const mp = meanPose(domainDataset("pretrain", cfg, seed), nMean);
   const groups = ["all", "tall"] as const;
@@ -108,6 +113,7 @@ export function evaluateOnStudio(model: tf.LayersModel, cfg: Config, seed: numbe
     preds,
     evaluation: {
       data: "studio test set of the embedded synthetic world (stand-in for CMU Panoptic; not Panoptic numbers)",
+      pose,
       frames: preds.length,
       model: groups.map((g) => scoreStudio(preds, g)),
       baseline: groups.map((g) => scoreStudio(preds, g, () => mp)),

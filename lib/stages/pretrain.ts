@@ -7,12 +7,12 @@
  * the checkpoint with its config, training curve and metrics to data/checkpoints/pretrained/. Quick
  * mode runs the same path at a small size and never overwrites the shipped checkpoint.
  */
-import { copyFileSync, existsSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type * as tf from "@tensorflow/tfjs";
 import type { Config } from "../config";
 import { configHash } from "../core/config";
-import { atomicWriteDir, atomicWriteJson, codeVersion, readJson } from "../core/io";
+import { atomicWrite, atomicWriteDir, atomicWriteJson, codeVersion, readJson } from "../core/io";
 import { paths } from "../core/paths";
 import { hasCheckpoint, loadCheckpoint } from "../core/checkpoint";
 import { getBackendInfo, initBackend } from "../core/backend";
@@ -29,23 +29,22 @@ function pretrainKey(cfg: Config) {
   return { world: cfg.world, model: cfg.model, pretrain: cfg.pretrain, loss: cfg.loss, seed: cfg.seed };
 }
 
-/** One line per figure of the issue's quality bars, for the note and the checkpoint's README. */
-export function qualityTable(ev: StudioEvaluation): string {
+/** The issue's quality-bar figures, one row per (3D head, people group), for the note and the README. */
+export function qualityTable(evs: readonly StudioEvaluation[]): string {
   const pick = (s: StudioScores[], people: "all" | "tall") => s.find((x) => x.people === people)!;
-  const row = (people: "all" | "tall") => {
+  const row = (ev: StudioEvaluation, people: "all" | "tall") => {
     const m = pick(ev.model, people), b = pick(ev.baseline, people);
     const all = (x: StudioScores, k: "mpjpe_mm" | "pa_mpjpe_mm") => x.summary.find((r) => r.protocol === "crmh" && r.sequence === "all")![k];
     const det = m.detection.find((d) => d.sequence === "all")!;
     const mp = all(m, "mpjpe_mm"), bmp = all(b, "mpjpe_mm"), pa = all(m, "pa_mpjpe_mm"), bpa = all(b, "pa_mpjpe_mm");
-    return `| ${people === "tall" ? "people >= 30 px tall" : "all people"} | ${det.recall.toFixed(3)} | ${det.precision.toFixed(3)} | ${mp.toFixed(1)} | ${bmp.toFixed(1)} | ${(mp / bmp).toFixed(3)} | ${pa.toFixed(1)} | ${bpa.toFixed(1)} | ${(pa / bpa).toFixed(3)} |`;
+    return `| ${ev.pose === "fk" ? "body model (FK)" : "direct 3D head"} | ${people === "tall" ? "people >= 30 px tall" : "all people"} | ${det.recall.toFixed(3)} | ${det.precision.toFixed(3)} | ${mp.toFixed(1)} | ${bmp.toFixed(1)} | ${(mp / bmp).toFixed(3)} | ${pa.toFixed(1)} | ${bpa.toFixed(1)} | ${(pa / bpa).toFixed(3)} |`;
   };
   return [
-    `Studio test set of the embedded synthetic world (CMU Panoptic stand-in; not Panoptic numbers), ${ev.frames} images, crmh protocol, score threshold 0.5.`,
+    `Studio test set of the embedded synthetic world (CMU Panoptic stand-in; not Panoptic numbers), ${evs[0].frames} images, crmh protocol, score threshold 0.5.`,
     "",
-    "| people | recall | precision | MPJPE mm | baseline MPJPE | ratio | PA-MPJPE mm | baseline PA | ratio |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-    row("tall"),
-    row("all"),
+    "| 3D output | people | recall | precision | MPJPE mm | baseline MPJPE | ratio | PA-MPJPE mm | baseline PA | ratio |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ...evs.flatMap((ev) => [row(ev, "tall"), row(ev, "all")]),
     "",
     "Baseline: the training set's mean root-relative pose (camera coordinates) for every detected person. Bars (issue 4): recall and precision >= 0.9, MPJPE ratio <= 0.75, PA-MPJPE ratio <= 0.65, for people >= 30 px tall.",
   ].join("\n");
@@ -54,7 +53,8 @@ export function qualityTable(ev: StudioEvaluation): string {
 export interface PretrainResult {
   runDir: string;
   train: TrainResult;
-  evaluation: StudioEvaluation;
+  /** One per 3D head ("fk", "direct"). */
+  evaluations: StudioEvaluation[];
   shippedTo: string | null;
 }
 
@@ -78,29 +78,55 @@ export async function pretrainStage(cfg: Config, opts: { log?: (s: string) => vo
     config: cfg,
   });
   log(`pretrain: ${res.ranSteps} steps this call (${res.step}/${res.totalSteps} in all, stopped: ${res.stopped}) in ${((Date.now() - t0) / 60000).toFixed(1)} min`);
-  const { evaluation } = evaluateOnStudio(model, cfg, cfg.seed);
-  atomicWriteJson(join(runDir, "metrics.json"), evaluation);
-  const table = qualityTable(evaluation);
+  const evaluations = (["fk", "direct"] as const).map((pose) => evaluateOnStudio(model, cfg, cfg.seed, { pose }).evaluation);
+  atomicWriteJson(join(runDir, "metrics.json"), evaluations);
+  const table = qualityTable(evaluations);
   writeFileSync(join(runDir, "metrics.md"), table + "\n");
   log(table);
   model.dispose();
   let shippedTo: string | null = null;
   if (!cfg.quick && opts.ship !== false) {
-    shipCheckpoint(runDir, res, evaluation, table);
+    shipCheckpoint(runDir, res, evaluations, table);
     shippedTo = PRETRAINED_DIR;
     log(`pretrain: shipped to ${PRETRAINED_DIR}`);
   }
-  return { runDir, train: res, evaluation, shippedTo };
+  return { runDir, train: res, evaluations, shippedTo };
 }
 
-function shipCheckpoint(runDir: string, res: TrainResult, evaluation: StudioEvaluation, table: string): void {
+/**
+ * Re-evaluate a checkpoint folder (default: the shipped one) on the studio set with both 3D heads,
+ * and rewrite its metrics.json and the metrics section of its README.md.
+ */
+export async function reevaluateCheckpoint(cfg: Config, dir = PRETRAINED_DIR, log: (s: string) => void = console.log): Promise<StudioEvaluation[]> {
+  await initBackend();
+  const { model } = await loadPretrained(dir);
+  const evaluations = (["fk", "direct"] as const).map((pose) => evaluateOnStudio(model, cfg, cfg.seed, { pose }).evaluation);
+  model.dispose();
+  const table = qualityTable(evaluations);
+  atomicWriteJson(join(dir, "metrics.json"), evaluations.map(slimEvaluation));
+  const readme = join(dir, "README.md");
+  if (existsSync(readme)) {
+    const head = readFileSync(readme, "utf8").split("## Test metrics")[0];
+    atomicWrite(readme, `${head}## Test metrics\n\n${table}\n`);
+  }
+  log(table);
+  return evaluations;
+}
+
+/** An evaluation without its per-person rows (those stay in results/, not in the shipped folder). */
+function slimEvaluation(ev: StudioEvaluation) {
+  const slim = (s: StudioScores) => ({ people: s.people, summary: s.summary, detection: s.detection });
+  return { data: ev.data, pose: ev.pose, frames: ev.frames, model: ev.model.map(slim), baseline: ev.baseline.map(slim), meanPoseSamples: ev.meanPoseSamples };
+}
+
+function shipCheckpoint(runDir: string, res: TrainResult, evaluations: StudioEvaluation[], table: string): void {
   const ck = res.checkpointDir;
   const meta = readJson<Record<string, unknown>>(join(ck, "meta.json"));
   const minutes = Number(meta.trainSeconds ?? 0) / 60;
   atomicWriteDir(PRETRAINED_DIR, (tmp) => {
     for (const f of ["model.json", "weights.bin", "config.json", "meta.json"]) copyFileSync(join(ck, f), join(tmp, f));
     for (const f of ["losses.csv", "losses.png", "losses.html"]) if (existsSync(join(runDir, f))) copyFileSync(join(runDir, f), join(tmp, f));
-    writeFileSync(join(tmp, "metrics.json"), JSON.stringify(evaluation.model.concat(evaluation.baseline).map((s) => ({ people: s.people, summary: s.summary, detection: s.detection })), null, 1) + "\n");
+    writeFileSync(join(tmp, "metrics.json"), JSON.stringify(evaluations.map(slimEvaluation), null, 1) + "\n");
     writeFileSync(
       join(tmp, "README.md"),
       [
