@@ -125,7 +125,7 @@ function shipCheckpoint(runDir: string, res: TrainResult, evaluations: StudioEva
   const minutes = Number(meta.trainSeconds ?? 0) / 60;
   atomicWriteDir(PRETRAINED_DIR, (tmp) => {
     for (const f of ["model.json", "weights.bin", "config.json", "meta.json"]) copyFileSync(join(ck, f), join(tmp, f));
-    for (const f of ["losses.csv", "losses.png", "losses.html"]) if (existsSync(join(runDir, f))) copyFileSync(join(runDir, f), join(tmp, f));
+    for (const f of ["losses.csv", "losses.png"]) if (existsSync(join(runDir, f))) copyFileSync(join(runDir, f), join(tmp, f));
     writeFileSync(join(tmp, "metrics.json"), JSON.stringify(evaluations.map(slimEvaluation), null, 1) + "\n");
     writeFileSync(
       join(tmp, "README.md"),
