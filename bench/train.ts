@@ -42,14 +42,17 @@ async function main(): Promise<void> {
       const cfg = { ...DEFAULT_MODEL, inputSize };
       const model = buildRegressor(cfg, 0);
       const st = modelStats(model);
-      const runDir = join(dir, `s${inputSize}`);
-      await train({
-        model, sources: [{ source: src, weight: 1 }], runDir, seed: 0, plot: "none", quiet: true, onStep: sample,
-        cfg: { train: { ...DEFAULT_PRETRAIN, epochs: 1, stepsPerEpoch: steps, maxMinutes: 0 }, loss: DEFAULT_LOSS },
-      });
-      const log = readLossCsv(join(runDir, "losses.csv")).slice(2);
-      const ips = median(log.map((r) => r.imagesPerSec));
-      const stepMs = median(log.map((r) => r.stepMs)), dataMs = median(log.map((r) => r.dataMs));
+      // Training with 1 thread and with DEFAULT_PRETRAIN's worker threads (data parallel, lib/train/parallel.ts).
+      const speed: string[] = [];
+      for (const workers of [...new Set([1, DEFAULT_PRETRAIN.workers])]) {
+        const runDir = join(dir, `s${inputSize}w${workers}`);
+        await train({
+          model, sources: [{ source: src, weight: 1 }], runDir, seed: 0, plot: "none", quiet: true, onStep: sample,
+          cfg: { train: { ...DEFAULT_PRETRAIN, epochs: 1, stepsPerEpoch: steps, maxMinutes: 0, workers }, loss: DEFAULT_LOSS },
+        });
+        const log = readLossCsv(join(runDir, "losses.csv")).slice(2);
+        speed.push(`${median(log.map((r) => r.imagesPerSec)).toFixed(1)} (${median(log.map((r) => r.stepMs)).toFixed(0)} / ${median(log.map((r) => r.dataMs)).toFixed(0)})`);
+      }
       // Inference on 128 px world-sized images (resized to the model's input inside predict).
       const rng = new Rng("bench/infer");
       const imgs = Array.from({ length: 32 }, () => fakeSample(rng, { size: 128, people: [1, 4] }).image);
@@ -69,16 +72,16 @@ async function main(): Promise<void> {
         sample();
         return performance.now() - t0;
       }));
-      rows.push(`| ${inputSize} | ${st.params} | ${(st.flopsPerImage / 1e9).toFixed(3)} | ${DEFAULT_PRETRAIN.batchSize} | ${ips.toFixed(1)} | ${stepMs.toFixed(0)} / ${dataMs.toFixed(0)} | ${lat.toFixed(1)} | ${((32 * 1000) / thr).toFixed(1)} | ${mb(peakRss)} | ${mb(peakTfBytes)} |`);
+      rows.push(`| ${inputSize} | ${st.params} | ${(st.flopsPerImage / 1e9).toFixed(3)} | ${DEFAULT_PRETRAIN.batchSize} | ${speed.join(" | ")} | ${lat.toFixed(1)} | ${((32 * 1000) / thr).toFixed(1)} | ${mb(peakRss)} | ${mb(peakTfBytes)} |`);
       model.dispose();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`Regressor (DEFAULT_MODEL; 581k-class one-stage net, lib/model/regressor.ts), backend ${info.name} (SIMD ${info.simd}, ${info.threads} thread), ` +
+  console.log(`Regressor (DEFAULT_MODEL, lib/model/regressor.ts), backend ${info.name} (SIMD ${info.simd}, ${info.threads} thread), ` +
     `tfjs ${info.tfjsVersion}, Node ${process.version}, ${cpus()[0].model} x${cpus().length}. Training: ${steps} steps of the real loop, median after 2; ` +
     `inference: predict() on 128 px images incl. resize and decoding, median of 20 (batch 1) / 5 (batch 32). Peaks are cumulative over the rows.\n`);
-  console.log("| input | params | GFLOP/img | batch | train img/s | step ms (update / data) | infer ms/img, batch 1 | infer img/s, batch 32 | peak RSS MB | peak tf MB |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  console.log(`| input | params | GFLOP/img | batch | train img/s, 1 thread (step / data ms) | train img/s, ${DEFAULT_PRETRAIN.workers} threads (step / data ms) | infer ms/img, batch 1 | infer img/s, batch 32 | peak RSS MB | live tf MB after a step |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`);
   rows.forEach((r) => console.log(r));
 }
 
