@@ -6,6 +6,9 @@
  * current weights. The loop averages the parts' gradients (weighted by images) and takes one update,
  * so the optimizer, its state and the checkpoints stay on the main thread only.
  *
+ * Measured (bench/RESULTS.md): 1.14x at 128 px and no gain at 96 px, well short of two processes'
+ * 1.9x: the main thread's serial part (weights out, gradients back and averaged) eats the rest.
+ *
  * The split of a batch is fixed (contiguous parts in draw order), so a run is as deterministic and
  * resumable with workers as without; it equals the single-thread run up to float summation order
  * and the per-part normalisation of the masked means.
