@@ -4,7 +4,10 @@
  * runs the main job; `npm run cli -- <command> ...` runs one piece.
  */
 import { resolveConfig } from "./config";
-import { runMain, runDir } from "./pipeline";
+import { runMain, runDir, defaultRun } from "./pipeline";
+import { runTask, TASKS, type TaskName } from "./stages/experiment";
+import { initBackend } from "./core/backend";
+import { evalCommand } from "./eval/evalCommand";
 import { subsetStage } from "./data/subset";
 import { pretrainStage, reevaluateCheckpoint } from "./stages/pretrain";
 import { join } from "node:path";
@@ -13,7 +16,12 @@ import { writeDomainMontage } from "./report/montage";
 
 const USAGE = `usage: npm run cli -- <command> [--quick] [--set key=value ...]
 commands:
-  start            the main job on the embedded default (also: npm start)
+  start            the main job on the embedded default (also: npm start): every stage for every seed,
+                   Table I, figures and results/<run>/index.html
+  task <name> [--seed N] [--run NAME]
+                   one task of the main job and what it depends on (cached): ${TASKS.join(", ")}
+  eval --gt GT.json --pred PRED.json [--protocol crmh|strict] [--out DIR]
+                   score anyone's predictions (format: docs/eval-format.md)
   subset [--seed N] draw the seeded labeled subset into results/subset/seed<N>/subset.json
   pretrain [--eval-only]  (re-evaluate the shipped checkpoint only, both 3D heads)
                    train the regressor from scratch on the pretrain domain, evaluate, ship to data/checkpoints/pretrained
@@ -31,7 +39,19 @@ async function main(argv: string[]): Promise<void> {
   };
   switch (cmd) {
     case "start":
-      await runMain(cfg);
+      await runMain(cfg, { run: flag("--run"), argv: rest.filter((a, i) => a !== "--run" && rest[i - 1] !== "--run") });
+      return;
+    case "task": {
+      const task = rest[0] as TaskName;
+      if (!TASKS.includes(task)) throw new Error(`task: unknown task "${rest[0]}" (one of ${TASKS.join(", ")})`);
+      const seed = Number(flag("--seed") ?? cfg.seed);
+      if (!Number.isInteger(seed)) throw new Error(`task: --seed must be an integer, got "${flag("--seed")}"`);
+      await initBackend({ quiet: true });
+      await runTask({ cfg, dir: runDir(flag("--run") ?? defaultRun(cfg)) }, task, seed);
+      return;
+    }
+    case "eval":
+      await evalCommand(rest);
       return;
     case "subset": {
       const seed = Number(flag("--seed") ?? cfg.seed);

@@ -11,6 +11,7 @@ import { resolveWith, type Overrides } from "./core/config";
 import { DEFAULT_MODEL, type ModelConfig } from "./model/regressor";
 import { DEFAULT_LOSS, type LossConfig } from "./train/losses";
 import { DEFAULT_PRETRAIN, DEFAULT_TRAIN, type TrainConfig } from "./train/loop";
+import { DEFAULT_JITTER, type JitterConfig } from "./semi/jitter";
 
 export interface Config {
   /** Seed of every generator in a run (data, init, sampling, jitter). */
@@ -19,6 +20,8 @@ export interface Config {
   seeds: number[];
   /** Small sizes and few steps; set from WB_QUICK / --quick. */
   quick: boolean;
+  /** Child processes the main job runs its tasks in: wasm computes on one thread, so one per core. */
+  processes: number;
   world: {
     /** Rendered image side, px (square). */
     imageSize: number;
@@ -46,12 +49,43 @@ export interface Config {
   /** Finetuning (baseline and pseudo-label stages): upstream's RAdam settings. */
   train: TrainConfig;
   loss: LossConfig;
+  /** Pseudo-label generation on the unlabeled street domain (METHOD.md section 1, item 4). */
+  pseudo: {
+    /** Which model labels the street images: the seed's baseline finetune (the report) or the shipped checkpoint. */
+    generator: "baseline" | "pretrained";
+    /** People scoring at least this become pseudo labels (the report: 0.5). */
+    scoreThreshold: number;
+    /** Original images per forward pass; each brings its K jittered copies, so a pass sees batch * (K + 1) images. */
+    batchSize: number;
+  };
+  /** Which pseudo-labelled images to keep (METHOD.md section 1, item 5). */
+  filter: {
+    /** "count": the report's rule (counts agree across jittered copies); "stability": 3D poses agree (our comparison). */
+    rule: "count" | "stability";
+    /** Jittered copies per image. */
+    K: number;
+    /** Population std of the K + 1 counts must be at most this. */
+    stdMax: number;
+    /** At least this many of the K copies must match the original's count. */
+    minMatches: number;
+    /** Stability rule: every person's mean per-joint spread across the copies must be at most this, mm. */
+    maxSpreadMm: number;
+    /** Stability rule: a copy's person is the same person when their boxes overlap at least this much (IoU). */
+    minIou: number;
+    jitter: JitterConfig;
+  };
+  /** The three finetunes (baseline, pseudo label, conf. pseudo label). */
+  finetune: {
+    /** Sampling weight of the pseudo set in the mix (the labeled subset gets 1 - this); the report: 0.5. */
+    pseudoMix: number;
+  };
 }
 
 export const DEFAULTS: Config = {
   seed: 0,
   seeds: [0, 1, 2],
   quick: false,
+  processes: 2,
   world: {
     imageSize: 128,
     domainGap: 1,
@@ -66,6 +100,9 @@ export const DEFAULTS: Config = {
   pretrain: DEFAULT_PRETRAIN,
   train: DEFAULT_TRAIN,
   loss: DEFAULT_LOSS,
+  pseudo: { generator: "baseline", scoreThreshold: 0.5, batchSize: 8 },
+  filter: { rule: "count", K: 8, stdMax: 0.42, minMatches: 6, maxSpreadMm: 60, minIou: 0.3, jitter: DEFAULT_JITTER },
+  finetune: { pseudoMix: 0.5 },
 };
 
 /** What quick mode shrinks (same stages, same code). */

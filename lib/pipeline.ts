@@ -1,16 +1,19 @@
 /**
- * The stages wired together, each behind the cached stage shell (lib/core/stage.ts): a rerun skips
- * what is already done for the same config hash, and an interrupted run resumes at the first missing
- * stage. The CLI's `start` and the notebooks call the same functions.
+ * The main job: the whole study on the embedded default, as cached tasks (lib/stages/experiment.ts)
+ * run `cfg.processes` at a time in child processes (the wasm backend computes on one thread, so one
+ * process per core doubles the throughput of this 2-core machine), then the report (lib/report/
+ * studyReport.ts) from their files. A rerun skips every finished stage; an interrupted run resumes
+ * at the first missing one. The CLI's `start` and the notebooks call the same functions.
  */
+import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { configHash } from "./core/config";
 import type { Config } from "./config";
 import { atomicWriteJson, codeVersion } from "./core/io";
 import { paths } from "./core/paths";
 import { initBackend } from "./core/backend";
-import { subsetStage, type Subset } from "./data/subset";
-import { domainDataset, studioDataset } from "./data/datasets";
+import { runTask, taskList, type SeedArtifacts, type TaskContext, type TaskName } from "./stages/experiment";
+import { writeStudyReport, type StudyReport } from "./report/studyReport";
 
 /** The data every table and figure must be labelled with. */
 export const DATA_LABEL = "embedded synthetic world (mocap-driven; NOT MPI-INF-3DHP / Cityscapes / CMU Panoptic)";
@@ -20,62 +23,112 @@ export function runDir(name: string): string {
   return join(paths.results, name);
 }
 
-export interface MainReport {
-  run: string;
-  data: string;
-  quick: boolean;
-  configHash: string;
-  codeVersion: string;
-  backend: string;
-  seeds: number[];
-  stages: { stage: string; seed?: number; cached: boolean; seconds: number }[];
-  world: { domain: string; images: number; peoplePerImage: number }[];
-  wallSeconds: number;
+/** The default run name of a config. */
+export const defaultRun = (cfg: Config) => (cfg.quick ? "main-quick" : "main");
+
+interface PlannedTask {
+  task: TaskName;
+  seed: number;
+  after: string[];
 }
 
 /**
- * The main job on the embedded default. Today: the subset stage for every seed, and a census of the
- * world's domains. Later stages (pretrained evaluation, finetunes, pseudo labels, filter, Table I)
- * append here as they land.
+ * Run `tasks` in child processes (`node dist/lib/cli.js task <task> --seed <k> --run <run> <argv>`),
+ * at most `processes` at a time, each once its dependencies have finished. The first failure stops
+ * the scheduling of new tasks; running ones finish (their stages are atomic, so nothing is lost).
  */
-export async function runMain(cfg: Config, opts: { run?: string; log?: (s: string) => void } = {}): Promise<MainReport> {
-  const log = opts.log ?? console.log;
-  const t0 = Date.now();
-  const run = opts.run ?? (cfg.quick ? "main-quick" : "main");
-  const dir = runDir(run);
-  const backend = await initBackend();
-  log(`data: ${DATA_LABEL}`);
-  log(`run: ${dir} (config ${configHash(cfg)}, ${cfg.quick ? "quick" : "full"} mode, seeds ${cfg.seeds.join(",")})`);
-  atomicWriteJson(join(dir, "config.json"), cfg);
-  const stages: MainReport["stages"] = [];
-  const subsets: Subset[] = [];
-  for (const seed of cfg.seeds) {
-    const { result, info } = await subsetStage(cfg, seed, join(dir, `seed${seed}`));
-    subsets.push(result);
-    stages.push({ stage: info.stage, seed, cached: info.cached, seconds: info.seconds });
-  }
-  // A census of the world as the runs see it (a few images per domain; cheap, and catches a broken world early).
-  const census = (["pretrain", "lab", "street"] as const).map((d) => {
-    const ds = domainDataset(d, cfg, cfg.seed);
-    const n = Math.min(ds.size, cfg.quick ? 16 : 200);
-    let people = 0;
-    for (let i = 0; i < n; i++) {
-      const s = ds.get(i);
-      people += s.people.length || (s.truth?.length ?? 0);
-    }
-    return { domain: d, images: n, peoplePerImage: people / n };
+export async function runTasksInChildren(tasks: readonly PlannedTask[], o: { processes: number; run: string; argv: readonly string[]; log: (s: string) => void }): Promise<{ task: string; seconds: number }[]> {
+  const cli = join(__dirname, "cli.js");
+  const id = (t: PlannedTask) => `${t.task}:${t.seed}`;
+  const done = new Set<string>(), started = new Set<string>(), timings: { task: string; seconds: number }[] = [];
+  let failure: Error | null = null, running = 0;
+  return new Promise((resolve, reject) => {
+    const launch = () => {
+      if (failure) {
+        if (running === 0) reject(failure);
+        return;
+      }
+      if (done.size === tasks.length) return resolve(timings);
+      for (const t of tasks) {
+        if (running >= o.processes) break;
+        if (started.has(id(t)) || !t.after.every((a) => done.has(a))) continue;
+        started.add(id(t));
+        running++;
+        const t0 = Date.now();
+        const child = spawn(process.execPath, [cli, "task", t.task, "--seed", String(t.seed), "--run", o.run, ...o.argv], { stdio: ["ignore", "pipe", "pipe"], env: process.env });
+        const prefix = `[${id(t)}] `;
+        let tail = "";
+        const relay = (buf: Buffer) => {
+          const text = buf.toString();
+          tail = (tail + text).slice(-4000);
+          for (const line of text.split(/\r|\n/)) if (line.trim()) o.log(prefix + line);
+        };
+        child.stdout.on("data", relay);
+        child.stderr.on("data", relay);
+        child.on("close", (code) => {
+          running--;
+          if (code === 0) {
+            done.add(id(t));
+            timings.push({ task: id(t), seconds: (Date.now() - t0) / 1000 });
+          } else failure ??= new Error(`task ${id(t)} failed (exit ${code}); its last output:\n${tail}`);
+          launch();
+        });
+      }
+    };
+    launch();
   });
-  const st = studioDataset(cfg, cfg.seed);
-  let sp = 0;
-  for (let i = 0; i < st.size; i++) sp += st.get(i).people.length;
-  census.push({ domain: "studio" as never, images: st.size, peoplePerImage: sp / st.size });
-  const report: MainReport = {
-    run, data: DATA_LABEL, quick: cfg.quick, configHash: configHash(cfg), codeVersion: codeVersion(), backend: backend.name,
-    seeds: cfg.seeds, stages, world: census, wallSeconds: (Date.now() - t0) / 1000,
-  };
-  atomicWriteJson(join(dir, "report.json"), report);
-  log(`subset sizes: ${subsets.map((s) => `seed ${s.seed}: ${s.indices.length} of ${s.of}`).join("; ")}`);
-  for (const c of census) log(`world ${c.domain}: ${c.images} images, ${c.peoplePerImage.toFixed(2)} people/image`);
-  log(`report: ${join(dir, "report.json")} (${report.wallSeconds.toFixed(1)} s)`);
+}
+
+/** Collect every task's artifacts in this process (all cached once the tasks have run). */
+export async function collectArtifacts(c: TaskContext, seeds: readonly number[]): Promise<Map<number, SeedArtifacts>> {
+  const out = new Map<number, SeedArtifacts>();
+  const pre = await runTask(c, "pretrained", seeds[0]);
+  for (const s of seeds) {
+    const a: SeedArtifacts = { finetunes: {}, evaluations: { pretrained: pre.evaluations.pretrained } };
+    for (const t of ["baseline", "pseudo", "ft_pseudo", "ft_conf"] as const) await runTask(c, t, s, a);
+    out.set(s, a);
+  }
+  return out;
+}
+
+export interface MainOptions {
+  run?: string;
+  /** The CLI arguments that made `cfg` (--quick, --set ...), passed on to the child processes. */
+  argv?: readonly string[];
+  /** Run the tasks in this process instead of child processes (notebooks; slower on a multi-core machine). */
+  inProcess?: boolean;
+  log?: (s: string) => void;
+}
+
+/** The whole study: every task for every seed, then Table I, the figures and results/<run>/index.html. */
+export async function runMain(cfg: Config, opts: MainOptions = {}): Promise<StudyReport> {
+  const log = opts.log ?? console.log;
+  const t0 = Date.now(), startedAt = new Date().toISOString();
+  const run = opts.run ?? defaultRun(cfg);
+  const dir = runDir(run);
+  const backend = await initBackend({ quiet: true });
+  log(`data: ${DATA_LABEL}`);
+  log(`run: ${dir} (config ${configHash(cfg)}, ${cfg.quick ? "quick" : "full"} mode, seeds ${cfg.seeds.join(",")}, backend ${backend.name})`);
+  atomicWriteJson(join(dir, "config.json"), cfg);
+  const tasks = taskList(cfg.seeds);
+  const c: TaskContext = { cfg, dir, quiet: true, log: () => {} };
+  let timings: { task: string; seconds: number }[] = [];
+  if (opts.inProcess) {
+    for (const t of tasks) {
+      const t1 = Date.now();
+      await runTask({ cfg, dir, log }, t.task, t.seed);
+      timings.push({ task: `${t.task}:${t.seed}`, seconds: (Date.now() - t1) / 1000 });
+    }
+  } else {
+    log(`running ${tasks.length} tasks, ${cfg.processes} at a time in child processes`);
+    timings = await runTasksInChildren(tasks, { processes: Math.max(1, cfg.processes), run, argv: opts.argv ?? (cfg.quick ? ["--quick"] : []), log });
+  }
+  const artifacts = await collectArtifacts(c, cfg.seeds);
+  const report = await writeStudyReport(dir, cfg, artifacts, {
+    run, dataLabel: DATA_LABEL, backend: backend.name, commit: codeVersion(), startedAt, timings,
+    wallSeconds: (Date.now() - t0) / 1000, command: `npm start --${cfg.quick ? " --quick" : ""}${(opts.argv ?? []).filter((a) => a !== "--quick").map((a) => ` ${a}`).join("")}`,
+  });
+  log(report.table1Text);
+  log(`report: ${join(dir, "index.html")} (${((Date.now() - t0) / 60000).toFixed(1)} min)`);
   return report;
 }

@@ -109,3 +109,27 @@ export function predictionPanel(s: Sample, pred: readonly PersonLabel[], opts: {
   }
   return montage([gt, pr], { cols: 2, labels: [`ground truth (${drawableLabels(s).length})`, `predicted (${pred.length})`] });
 }
+
+/**
+ * The report's Fig. 4 for several methods: one row per sample, the ground truth first, then each
+ * method's predicted skeletons and boxes on the same image. Returns the PNG bytes' canvas.
+ */
+export function methodsPanel(rows: readonly { sample: Sample; caption: string; methods: readonly { label: string; people: readonly PersonLabel[] }[] }[], opts: { scale?: number } = {}): Canvas<Uint8Array> {
+  const k = opts.scale ?? 2;
+  const tiles: Canvas[] = [], labels: string[] = [];
+  for (const r of rows) {
+    tiles.push(samplePanel(r.sample, { scale: k }));
+    labels.push(`${r.caption}: truth (${drawableLabels(r.sample).length})`);
+    for (const m of r.methods) {
+      const c = upscaleCanvas(toCanvas8(sampleCanvas(r.sample)), k);
+      for (const p of m.people) {
+        drawBox(c, p.box.map((v) => v * k), [255, 255, 255]);
+        drawSkeleton(c, p.joints2d, p.visible, { scale: k, thickness: Math.max(1, k - 1) });
+      }
+      tiles.push(c);
+      labels.push(`${m.label} (${m.people.length})`);
+    }
+  }
+  const cols = 1 + (rows[0]?.methods.length ?? 0);
+  return montage(tiles, { cols, labels });
+}
