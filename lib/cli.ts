@@ -8,6 +8,7 @@ import { runMain, runDir, defaultRun } from "./pipeline";
 import { runTask, TASKS, type TaskName } from "./stages/experiment";
 import { initBackend } from "./core/backend";
 import { evalCommand } from "./eval/evalCommand";
+import { runAblation } from "./ablate";
 import { subsetStage } from "./data/subset";
 import { pretrainStage, reevaluateCheckpoint } from "./stages/pretrain";
 import { join } from "node:path";
@@ -20,6 +21,9 @@ commands:
                    Table I, figures and results/<run>/index.html
   task <name> [--seed N] [--run NAME]
                    one task of the main job and what it depends on (cached): ${TASKS.join(", ")}
+  ablate key=v1,v2 [key=v1,v2 ...] [--grid] [--name NAME]   (also: npm run ablate -- ...)
+                   the study once per variant (one key at a time, or --grid), cached stages shared;
+                   one tidy table + plot in results/<run>/ablations/<name>/
   eval --gt GT.json --pred PRED.json [--protocol crmh|strict] [--out DIR]
                    score anyone's predictions (format: docs/eval-format.md)
   subset [--seed N] draw the seeded labeled subset into results/subset/seed<N>/subset.json
@@ -50,6 +54,9 @@ async function main(argv: string[]): Promise<void> {
       await runTask({ cfg, dir: runDir(flag("--run") ?? defaultRun(cfg)) }, task, seed);
       return;
     }
+    case "ablate":
+      await runAblation(rest);
+      return;
     case "eval":
       await evalCommand(rest);
       return;

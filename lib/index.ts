@@ -53,3 +53,4 @@ export * from "./report/table1";
 export * from "./report/resultFigures";
 export * from "./report/page";
 export * from "./report/studyReport";
+export * from "./ablate";
