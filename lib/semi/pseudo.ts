@@ -3,7 +3,8 @@
  * (item 5), in one batched pass: every unlabeled street image goes through the model together with
  * its K colour-jittered copies, so an image costs one pass of K + 1 images instead of K + 1 passes.
  * The original's people (score >= threshold) are the pseudo labels; the copies only contribute their
- * person counts and, for the stability filter, their poses.
+ * person counts and, for the stability filter, their poses. Copies are run only for images with at
+ * least one person.
  *
  *   pseudo_labels.jsonl   one line per street image with at least one person: its labels, the K + 1
  *                         counts, each person's pose spread across the copies, and (synthetic world
@@ -35,7 +36,7 @@ export interface PseudoImage {
   image: number;
   /** The original image's predictions at score >= threshold: the pseudo labels (source "pseudo"). */
   people: PersonLabel[];
-  /** Person counts: the original first, then the K jittered copies. */
+  /** Person counts: the original first, then the K jittered copies (just [0] for an image with no person). */
   counts: number[];
   /** Per person: mean per-joint spread (mm) of its 3D pose across the copies (Infinity if mostly unmatched). */
   spreadMm: number[];
@@ -95,7 +96,21 @@ function truthError(people: readonly PersonLabel[], truth: readonly PersonLabel[
   return { errorMm: n ? sum / n : NaN, falsePositives: fp };
 }
 
-/** Run the pass over `source` (every image, empty ones included, in index order). */
+/** Forward `x` and decode every image's people. */
+function decodePass(model: tf.LayersModel, x: tf.Tensor4D, cams: PseudoImageCamera[], geom: ReturnType<typeof modelGeometry>, o: PseudoPassOptions): PersonLabel[][] {
+  const maps = model.predict(x) as tf.Tensor4D;
+  try {
+    return decodeMaps(maps, cams, geom, { scoreThreshold: o.scoreThreshold, provenance: o.provenance });
+  } finally {
+    maps.dispose();
+  }
+}
+type PseudoImageCamera = Sample["camera"];
+
+/**
+ * Run the pass over `source`: one record per image, in index order. Images with no person get
+ * `counts = [0]` (their copies are not run); the others K + 1 counts.
+ */
 export function pseudoLabelPass(model: tf.LayersModel, source: SampleSource, o: PseudoPassOptions): PseudoImage[] {
   const geom = modelGeometry(model);
   const n = Math.min(source.size, o.limit ?? Infinity), K = o.K;
@@ -105,29 +120,39 @@ export function pseudoLabelPass(model: tf.LayersModel, source: SampleSource, o: 
     const samples: Sample[] = [];
     for (let k = i; k < Math.min(n, i + o.batchSize); k++) samples.push(source.get(k));
     const B = samples.length;
-    const params = samples.flatMap((s) => drawJitterParams(new Rng(`${o.seed}/jitter/${s.index}`), K, o.jitter));
-    // Batch layout: the B originals, then copy c of image b at B + b * K + c.
-    const maps = tf.tidy(() => {
-      const x = imagesTensor(samples, geom.inputSize);
-      const tiled = tf.gather(x, tf.tensor1d(samples.flatMap((_, b) => new Array(K).fill(b)), "int32")) as tf.Tensor4D;
-      return model.predict(tf.concat([x, applyJitter(tiled, params)], 0)) as tf.Tensor4D;
-    });
-    const cams = [...samples.map((s) => s.camera), ...samples.flatMap((s) => new Array(K).fill(s.camera))];
-    let decoded: PersonLabel[][];
+    const params = samples.map((s) => drawJitterParams(new Rng(`${o.seed}/jitter/${s.index}`), K, o.jitter));
+    // Two forward passes: the originals, then the K copies of those with people only (upstream skips
+    // images with no detection, so their copies would be wasted work: ~20% of street images).
+    const x = imagesTensor(samples, geom.inputSize);
+    let originals: PersonLabel[][], copies: PersonLabel[][] = [];
+    let withPeople: number[] = [];
     try {
-      decoded = decodeMaps(maps, cams, geom, { scoreThreshold: o.scoreThreshold, provenance: o.provenance });
+      originals = decodePass(model, x, samples.map((s) => s.camera), geom, o);
+      withPeople = originals.flatMap((p, b) => (p.length ? [b] : []));
+      if (withPeople.length) {
+        const jittered = tf.tidy(() => {
+          const tiled = tf.gather(x, tf.tensor1d(withPeople.flatMap((b) => new Array(K).fill(b)), "int32")) as tf.Tensor4D;
+          return applyJitter(tiled, withPeople.flatMap((b) => params[b]));
+        });
+        try {
+          copies = decodePass(model, jittered, withPeople.flatMap((b) => new Array(K).fill(samples[b].camera)), geom, o);
+        } finally {
+          jittered.dispose();
+        }
+      }
     } finally {
-      maps.dispose();
+      x.dispose();
     }
     samples.forEach((s, b) => {
-      const people = decoded[b];
-      const copies = decoded.slice(B + b * K, B + (b + 1) * K);
+      const people = originals[b];
+      const w = withPeople.indexOf(b);
+      const mine = w >= 0 ? copies.slice(w * K, (w + 1) * K) : [];
       const truth = s.truth ?? [];
       out.push({
         image: s.index,
         people,
-        counts: [people.length, ...copies.map((c) => c.length)],
-        spreadMm: poseSpread(people, copies, o.minIou),
+        counts: [people.length, ...mine.map((c) => c.length)],
+        spreadMm: people.length ? poseSpread(people, mine, o.minIou) : [],
         trueCount: truth.filter((t) => t.box[3] - t.box[1] >= MIN_HEIGHT_PX).length,
         trueCountAll: truth.length,
         ...truthError(people, truth),

@@ -151,14 +151,18 @@ export async function runTask(c: TaskContext, task: TaskName, seed: number, into
   }
 }
 
-/** Every task of a seed list, in dependency order (what the main job schedules). */
+/**
+ * Every task of a seed list, in dependency order and stage-major (all baselines, then all pseudo-label
+ * passes, then the finetunes), so that the long pseudo-label passes start as early as possible and a
+ * two-slot scheduler finishes about when the total work / 2 says it should.
+ */
 export function taskList(seeds: readonly number[]): { task: TaskName; seed: number; after: string[] }[] {
   const id = (t: TaskName, s: number) => `${t}:${s}`;
   return [
+    ...seeds.map((s) => ({ task: "baseline" as TaskName, seed: s, after: [] as string[] })),
     { task: "pretrained" as TaskName, seed: seeds[0], after: [] },
+    ...seeds.map((s) => ({ task: "pseudo" as TaskName, seed: s, after: [id("baseline", s)] })),
     ...seeds.flatMap((s) => [
-      { task: "baseline" as TaskName, seed: s, after: [] },
-      { task: "pseudo" as TaskName, seed: s, after: [id("baseline", s)] },
       { task: "ft_pseudo" as TaskName, seed: s, after: [id("pseudo", s)] },
       { task: "ft_conf" as TaskName, seed: s, after: [id("pseudo", s)] },
     ]),

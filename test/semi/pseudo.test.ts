@@ -25,14 +25,17 @@ describe("semi/pseudo: the pseudo-label pass with jittered copies", () => {
   });
   after(() => model.dispose());
 
-  it("one record per image: K + 1 counts, the original's count first, labels marked pseudo with provenance", () => {
+  it("one record per image: K + 1 counts (1 without people), the original's count first, labels marked pseudo", () => {
     const src = fakeSource("pseudo/a", 5, { size: 32, people: [1, 3] });
     const recs = pseudoLabelPass(model, src, { ...OPTS, quiet: true });
     assert.equal(recs.length, 5);
     assert.ok(recs.some((r) => r.people.length > 0), "some people pass the threshold, so the label checks below run");
+    const none = pseudoLabelPass(model, src, { ...OPTS, scoreThreshold: 0.99, quiet: true });
+    assert.ok(none.every((r) => r.people.length === 0 && r.counts.length === 1), "no person: no copies, counts [0]");
     recs.forEach((r, i) => {
       assert.equal(r.image, i);
-      assert.equal(r.counts.length, OPTS.K + 1);
+      // Copies run only for images with people (upstream skips the others).
+      assert.equal(r.counts.length, r.people.length ? OPTS.K + 1 : 1);
       assert.equal(r.counts[0], r.people.length);
       assert.equal(r.spreadMm.length, r.people.length);
       for (const p of r.people) {
