@@ -9,6 +9,7 @@
  * danfojs-node is required lazily: loading it costs about a second (measured), and every notebook,
  * test and CLI run imports lib/ whether or not it builds a table.
  */
+import type { ResultRow } from "../stages/experiment";
 import * as aq from "arquero";
 import type { DataFrame } from "danfojs-node";
 import { join } from "node:path";
@@ -38,22 +39,6 @@ export const REPORT_TABLE1 = [
 
 export const TABLE1_DATA_SOURCE = "embedded synthetic world, studio test set (CMU Panoptic stand-in) — not Panoptic numbers";
 
-/** The fields of the pipeline's per-person ResultRow that tables read (its ResultRow is assignable to this). */
-export interface ResultRowLike {
-  method: string;
-  seed: number;
-  protocol: Protocol;
-  sequence: string;
-  /** unique per camera within a sequence, so (sequence, frame) names one image */
-  frame: number;
-  person: number;
-  /** metres */
-  mpjpe: number;
-  /** metres */
-  pa_mpjpe: number;
-  /** the frame had no prediction: crmh drops the row, strict keeps it (charged the miss penalty) */
-  skipped: boolean;
-}
 export type Table1Metric = "mpjpe" | "pa_mpjpe";
 
 export const methodLabel = (id: string) => METHODS.find((m) => m.id === id)?.label ?? id;
@@ -71,11 +56,11 @@ export const compareSequences = byRank(sequenceRank);
  * protocol) whose errors are the mean of the sequence means present (the report's Mean column) and
  * whose counts are sums. crmh keeps only rows with skipped = false; strict keeps every row.
  */
-export function sequenceRollup(rows: readonly ResultRowLike[]): aq.ColumnTable {
+export function sequenceRollup(rows: readonly ResultRow[]): aq.ColumnTable {
   const keys = ["method", "seed", "protocol", "sequence"];
   // Two stages so that a frame is counted once whatever its number of people.
   const perFrame = aq
-    .from(rows as ResultRowLike[])
+    .from(rows as ResultRow[])
     .derive({ keep: "d => d.protocol === 'strict' || !d.skipped" })
     .groupby(...keys, "frame")
     .rollup({
@@ -102,7 +87,7 @@ export function sequenceRollup(rows: readonly ResultRowLike[]): aq.ColumnTable {
     .derive({ sequence: "d => 'mean'" });
   return perSequence
     .concat(mean)
-    .orderby(aq.escape((d: ResultRowLike) => methodRank(d.method)), "method", "protocol", "seed", aq.escape((d: ResultRowLike) => sequenceRank(d.sequence)), "sequence")
+    .orderby(aq.escape((d: ResultRow) => methodRank(d.method)), "method", "protocol", "seed", aq.escape((d: ResultRow) => sequenceRank(d.sequence)), "sequence")
     .reify() as aq.ColumnTable;
 }
 
@@ -169,7 +154,7 @@ export const cellText = (r: Pick<Table1Row, "mean_mm" | "std_mm" | "ci_lo_mm" | 
  * out over seeds); otherwise each seed draws its own. Draws come from `rng.fork(sequence[/seed])`, so
  * they do not depend on method order, and MPJPE and PA-MPJPE tables from the same rng use the same draws.
  */
-export function table1(rows: readonly ResultRowLike[], protocol: Protocol, rng: Rng, opts: Table1Options = {}): Table1Result {
+export function table1(rows: readonly ResultRow[], protocol: Protocol, rng: Rng, opts: Table1Options = {}): Table1Result {
   const reps = opts.reps ?? 1000, metric = opts.metric ?? "mpjpe";
   const sel = rows.filter((r) => r.protocol === protocol && (!opts.seeds || opts.seeds.includes(r.seed)));
   const methods = [...new Set(sel.map((r) => r.method))].sort(compareMethods);
@@ -281,7 +266,7 @@ export function table1Html(t: Table1Result): string {
  * table1.md and table1.html, each atomically. A PA-MPJPE table gets the stem `table1_pa_mpjpe`.
  */
 export function writeTable1(
-  dir: string, rows: readonly ResultRowLike[], protocol: Protocol, rng: Rng, opts: Table1Options = {},
+  dir: string, rows: readonly ResultRow[], protocol: Protocol, rng: Rng, opts: Table1Options = {},
 ): { result: Table1Result; files: string[]; markdown: string; html: string } {
   const t = table1(rows, protocol, rng, opts);
   const stem = join(dir, protocol, t.metric === "mpjpe" ? "table1" : "table1_pa_mpjpe");

@@ -4,14 +4,15 @@ import { SYNTHETIC_SOURCE } from "../../lib/report/figures";
 import {
   type FilterStat, ablationFigure, filterFigures, keptFractionSweep, movingAverage, sequenceBarsFigure, trainingCurvesFigure,
 } from "../../lib/report/resultFigures";
-import { type ResultRowLike, table1 } from "../../lib/report/table1";
+import { table1 } from "../../lib/report/table1";
+import type { ResultRow } from "../../lib/stages/experiment";
 import type { LossRow } from "../../lib/train/loop";
 
 type Trace = Record<string, unknown> & { error_y?: { array: number[]; arrayminus?: number[] } };
 const titleOf = (f: { layout?: object }) => ((f.layout as { title: { text: string } }).title.text);
 
-function rows(): ResultRowLike[] {
-  const out: ResultRowLike[] = [];
+function rows(): ResultRow[] {
+  const out: ResultRow[] = [];
   for (const method of ["baseline", "pretrained"]) for (const seed of [1, 2]) for (const sequence of ["mafia", "haggling"]) for (let frame = 0; frame < 4; frame++)
     out.push({ method, seed, protocol: "crmh", sequence, frame, person: 0, mpjpe: 0.1 + 0.01 * frame + (method === "baseline" ? 0.005 * seed : 0), pa_mpjpe: 0.05, skipped: false });
   return out;

@@ -4,16 +4,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Rng } from "../../lib/core/rng";
 import {
-  REPORT_TABLE1, type ResultRowLike, type Table1Row, reportComparisonMarkdown, sequenceRollup, table1, writeTable1,
+  REPORT_TABLE1, type Table1Row, reportComparisonMarkdown, sequenceRollup, table1, writeTable1,
 } from "../../lib/report/table1";
+import type { ResultRow } from "../../lib/stages/experiment";
 
 /**
  * Hand-built rows: 2 methods x 2 seeds x 2 sequences. `errs` are metres per person of one frame; both
  * protocols get the same rows (a skipped frame's person carries the 0.15 m miss penalty in both, as
  * evaluateFrame writes it; crmh drops it). PA-MPJPE = half the MPJPE, to tell the columns apart.
  */
-function fixture(): ResultRowLike[] {
-  const rows: ResultRowLike[] = [];
+function fixture(): ResultRow[] {
+  const rows: ResultRow[] = [];
   const add = (method: string, seed: number, sequence: string, frame: number, errs: number[], skipped = false) => {
     for (const protocol of ["crmh", "strict"] as const)
       errs.forEach((e, person) => rows.push({ method, seed, protocol, sequence, frame, person, mpjpe: e, pa_mpjpe: e / 2, skipped }));
@@ -123,7 +124,7 @@ describe("report/table1", () => {
   it("bootstrap CI half-width matches the normal approximation 1.96 sd / sqrt(n) on many iid frames", () => {
     const g = new Rng(99), n = 400;
     const errs = Array.from({ length: n }, () => g.uniform(0.05, 0.25));
-    const rows: ResultRowLike[] = errs.map((e, frame) => ({ method: "baseline", seed: 1, protocol: "crmh", sequence: "mafia", frame, person: 0, mpjpe: e, pa_mpjpe: e, skipped: false }));
+    const rows: ResultRow[] = errs.map((e, frame) => ({ method: "baseline", seed: 1, protocol: "crmh", sequence: "mafia", frame, person: 0, mpjpe: e, pa_mpjpe: e, skipped: false }));
     const m = errs.reduce((s, e) => s + e, 0) / n;
     const sd = Math.sqrt(errs.reduce((s, e) => s + (e - m) ** 2, 0) / (n - 1));
     const c = cellOf(table1(rows, "crmh", new Rng(4), { reps: 1000 }).rows, "baseline", "mafia");
