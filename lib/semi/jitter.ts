@@ -161,7 +161,7 @@ export function jitterPixels(src: Float32Array, dst: Float32Array, p: JitterPara
   if (p.hue === 0) return;
   for (let i = 0; i < dst.length; i += 3) {
     const r = dst[i], g = dst[i + 1], bl = dst[i + 2];
-    const maxc = Math.max(r, g, bl), minc = Math.min(r, g, bl), cr = maxc - minc;
+    const maxc = r > g ? (r > bl ? r : bl) : g > bl ? g : bl, minc = r < g ? (r < bl ? r : bl) : g < bl ? g : bl, cr = maxc - minc;
     if (cr === 0) continue; // grey: a hue rotation leaves it unchanged
     const rc = (maxc - r) / cr, gc = (maxc - g) / cr, bc = (maxc - bl) / cr;
     const h6 = maxc === r ? bc - gc : maxc === g ? 2 + rc - bc : 4 + gc - rc;

@@ -27,7 +27,7 @@ import { decodeMaps } from "../model/decode";
 import { imagesTensor, modelGeometry } from "../model/regressor";
 import { boxIou, mpjpe } from "../eval/metrics";
 import { MIN_HEIGHT_PX } from "../stages/evaluate";
-import { applyJitter, drawJitterParams } from "./jitter";
+import { drawJitterParams, jitterPixels } from "./jitter";
 import { poseSpread } from "./filter";
 
 /** One pseudo-labelled street image. */
@@ -130,10 +130,12 @@ export function pseudoLabelPass(model: tf.LayersModel, source: SampleSource, o: 
       originals = decodePass(model, x, samples.map((s) => s.camera), geom, o);
       withPeople = originals.flatMap((p, b) => (p.length ? [b] : []));
       if (withPeople.length) {
-        const jittered = tf.tidy(() => {
-          const tiled = tf.gather(x, tf.tensor1d(withPeople.flatMap((b) => new Array(K).fill(b)), "int32")) as tf.Tensor4D;
-          return applyJitter(tiled, withPeople.flatMap((b) => params[b]));
-        });
+        // The copies are made from the originals' pixels in JS (jitterPixels is applyJitter's kernel):
+        // no gather of K tiled copies and no read-back of them from the backend.
+        const [, H, W] = x.shape, n = H * W * 3, xs = x.dataSync() as Float32Array;
+        const data = new Float32Array(withPeople.length * K * n);
+        withPeople.forEach((b, w) => params[b].forEach((p, c) => jitterPixels(xs.subarray(b * n, (b + 1) * n), data.subarray((w * K + c) * n, (w * K + c + 1) * n), p)));
+        const jittered = tf.tensor4d(data, [withPeople.length * K, H, W, 3]);
         try {
           copies = decodePass(model, jittered, withPeople.flatMap((b) => new Array(K).fill(samples[b].camera)), geom, o);
         } finally {
@@ -186,14 +188,14 @@ export function readPseudoLabels(path: string): PseudoImage[] {
 
 /**
  * The stage: run the pass with `model` (made by `generator`) over the street domain and write
- * `<seedDir>/pseudo/<hash>/pseudo_labels.jsonl` and `pseudo.json`, unless they exist for the same config
+ * `<seedDir>/pseudo_labels/<hash>/pseudo_labels.jsonl` and `pseudo.json`, unless they exist for the same config
  * (one folder per config, so ablation variants of one run never overwrite each other's labels).
  */
 export async function pseudoLabelStage(
   cfg: Config, seed: number, seedDir: string, model: () => Promise<tf.LayersModel>, generator: { name: string; key: unknown }, source: SampleSource, quiet = false,
 ): Promise<{ summary: PseudoSummary; records: PseudoImage[]; info: StageInfo }> {
   const key = { world: cfg.world, pseudo: cfg.pseudo, K: cfg.filter.K, jitter: cfg.filter.jitter, minIou: cfg.filter.minIou, generator: generator.key, seed };
-  const dir = join(seedDir, "pseudo", configHash(key));
+  const dir = join(seedDir, "pseudo_labels", configHash(key));
   const jsonl = join(dir, "pseudo_labels.jsonl");
   // The labels live beside the stage's JSON: without them the cached summary is no use.
   if (!existsSync(jsonl)) rmSync(join(dir, "pseudo.config.json"), { force: true });

@@ -342,6 +342,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     opt.dispose();
     await Promise.all(helpers.map((h) => h.terminate()));
   }
-  if (opts.plot !== "none" && existsSync(csvPath)) plotLosses(runDir, csvPath);
+  // A call that found the run complete has nothing new to draw (and chromium costs seconds).
+  if (opts.plot !== "none" && existsSync(csvPath) && (step > startStep || !existsSync(join(runDir, "losses.png")))) plotLosses(runDir, csvPath);
   return { step, totalSteps, stepsPerEpoch, stopped, ranSteps: step - startStep, lastRow, checkpointDir: ckDir, csvPath };
 }
