@@ -5,7 +5,7 @@
  */
 import { resolveConfig } from "./config";
 import { runMain, runDir, defaultRun } from "./pipeline";
-import { runTask, TASKS, type TaskName } from "./stages/experiment";
+import { exportPredictions, runTask, TASKS, type MethodId, type TaskName } from "./stages/experiment";
 import { initBackend } from "./core/backend";
 import { evalCommand } from "./eval/evalCommand";
 import { runAblation } from "./ablate";
@@ -26,6 +26,8 @@ commands:
                    one tidy table + plot in results/<run>/ablations/<name>/
   eval --gt GT.json --pred PRED.json [--protocol crmh|strict] [--out DIR]
                    score anyone's predictions (format: docs/eval-format.md)
+  export --method pretrained|baseline|pseudo|conf_pseudo [--seed N] [--out DIR]
+                   a model's studio predictions + the ground truth in that format (default DIR results/<run>/export)
   subset [--seed N] draw the seeded labeled subset into results/subset/seed<N>/subset.json
   pretrain [--eval-only]  (re-evaluate the shipped checkpoint only, both 3D heads)
                    train the regressor from scratch on the pretrain domain, evaluate, ship to data/checkpoints/pretrained
@@ -57,6 +59,15 @@ async function main(argv: string[]): Promise<void> {
     case "ablate":
       await runAblation(rest);
       return;
+    case "export": {
+      const method = (flag("--method") ?? "conf_pseudo") as MethodId;
+      if (!["pretrained", "baseline", "pseudo", "conf_pseudo"].includes(method)) throw new Error(`export: unknown --method "${method}"`);
+      const dir = runDir(flag("--run") ?? defaultRun(cfg));
+      await initBackend({ quiet: true });
+      const out = await exportPredictions({ cfg, dir }, method, Number(flag("--seed") ?? cfg.seeds[0]), flag("--out") ?? join(dir, "export"));
+      console.log(`wrote ${out.gt} and ${out.pred}; score them with: npm run cli -- eval --gt ${out.gt} --pred ${out.pred}`);
+      return;
+    }
     case "eval":
       await evalCommand(rest);
       return;

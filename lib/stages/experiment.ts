@@ -24,6 +24,7 @@ import { pseudoLabelStage, pseudoSource, type PseudoImage, type PseudoSummary } 
 import { predictSource, scoreStudio, type FramePrediction } from "./evaluate";
 import { finetuneStage, loadFinetuned, pretrainedId, subsetSource, type FinetuneResult, type Variant } from "./finetune";
 import { loadPretrained } from "./pretrain";
+import { writeEvalJson } from "../eval/predictionsIo";
 
 export const TASKS = ["pretrained", "baseline", "pseudo", "ft_pseudo", "ft_conf"] as const;
 export type TaskName = (typeof TASKS)[number];
@@ -167,4 +168,22 @@ export function taskList(seeds: readonly number[]): { task: TaskName; seed: numb
       { task: "ft_conf" as TaskName, seed: s, after: [id("pseudo", s)] },
     ]),
   ];
+}
+
+/**
+ * Write one model's studio predictions and the ground truth in the eval CLI's format
+ * (docs/eval-format.md), so anyone can re-score them with `npm run cli -- eval` or their own code.
+ */
+export async function exportPredictions(c: TaskContext, method: MethodId, seed: number, outDir: string): Promise<{ gt: string; pred: string }> {
+  const task: TaskName = method === "pretrained" ? "pretrained" : method === "baseline" ? "baseline" : method === "pseudo" ? "ft_pseudo" : "ft_conf";
+  const a = await runTask(c, task, seed);
+  const model = method === "pretrained" ? (await loadPretrained()).model : await loadFinetuned(a.finetunes[method as Variant]!);
+  try {
+    const preds = predictSource(model, studioDataset(c.cfg, c.cfg.seed), { quiet: c.quiet });
+    const out = { gt: join(outDir, "gt.json"), pred: join(outDir, `pred_${method}_seed${seed}.json`) };
+    writeEvalJson(preds, out);
+    return out;
+  } finally {
+    model.dispose();
+  }
 }
