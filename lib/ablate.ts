@@ -73,7 +73,7 @@ export function ablationVariants(axes: readonly AblationAxis[], grid: boolean): 
 export interface AblationResultRow {
   variant: string;
   key: string;
-  value: string;
+  value: string | number;
   method: string;
   protocol: string;
   mean_mm: number;
@@ -111,7 +111,9 @@ export async function runAblation(argv: readonly string[], opts: { inProcess?: b
       .groupby("method", "protocol")
       .rollup({ mean_mm: aq.op.mean("mpjpe_mm"), std_mm: aq.op.stdev("mpjpe_mm"), seeds: aq.op.count() })
       .objects() as { method: string; protocol: string; mean_mm: number; std_mm: number; seeds: number }[];
-    rows.push(...means.map((m) => ({ variant: v.name, key: v.key, value: v.value, ...m, std_mm: m.seeds > 1 ? m.std_mm : NaN })));
+    // Numeric values as numbers, so that tables and plots order 250 before 1000.
+    const value = v.value.trim() !== "" && Number.isFinite(Number(v.value)) ? Number(v.value) : v.value;
+    rows.push(...means.map((m) => ({ variant: v.name, key: v.key, value, ...m, std_mm: m.seeds > 1 ? m.std_mm : NaN })));
   }
   const csv = join(outDir, "ablation.csv");
   atomicWrite(csv, aq.from(rows).toCSV());

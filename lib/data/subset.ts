@@ -28,7 +28,7 @@ export function drawSubset(cfg: Config, seed: number): Subset {
 }
 
 /** The stage: draw (or reuse) the subset and save it as `<dir>/subset.json` with its config. */
-export async function subsetStage(cfg: Config, seed: number, dir: string): Promise<{ result: Subset; info: StageInfo }> {
+export async function subsetStage(cfg: Config, seed: number, dir: string, log?: (s: string) => void): Promise<{ result: Subset; info: StageInfo }> {
   const key = { world: cfg.world, subset: cfg.subset, seed };
-  return cachedStage("subset", dir, key, () => drawSubset(cfg, seed));
+  return cachedStage("subset", dir, key, () => drawSubset(cfg, seed), log);
 }

@@ -103,7 +103,7 @@ export interface SeedArtifacts {
 export async function runTask(c: TaskContext, task: TaskName, seed: number, into: SeedArtifacts = { finetunes: {}, evaluations: {} }): Promise<SeedArtifacts> {
   const cfg = c.cfg, sd = seedDir(c, seed), log = c.log ?? console.log;
   const ft = async (variant: Variant, pseudo: { source: ReturnType<typeof pseudoSource>; key: string } | null) => {
-    into.subset ??= (await subsetStage(cfg, seed, join(sd, "subset", configHash({ world: cfg.world, subset: cfg.subset })))).result;
+    into.subset ??= (await subsetStage(cfg, seed, join(sd, "subset", configHash({ world: cfg.world, subset: cfg.subset })), c.quiet ? () => {} : log)).result;
     const r = await finetuneStage(cfg, seed, sd, variant, subsetSource(cfg, into.subset), pseudo, { quiet: c.quiet, log });
     into.finetunes[variant] = r;
     // The run folder's name is the finetune's config hash: the evaluation's key.
