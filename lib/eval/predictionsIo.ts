@@ -109,49 +109,48 @@ class Checker {
   }
 }
 
-/** Validate parsed GT JSON; `path` only labels error messages. */
-export function validateGt(json: unknown, path: string): EvalGtFile {
+/**
+ * The frame loop both formats share: frames, headers, unique (sequence, frame), and each person's
+ * joints; `person` adds the format's own fields (GT: visibility, PRED: score). The callbacks annotate
+ * their parameters: TypeScript narrows after `c.fail` (never returns) only through declared types.
+ */
+function validateFrames<P>(json: unknown, path: string, person: (c: Checker, o: Record<string, unknown>, joints3d: number[][], where: string, k: number) => P): { path: string; frames: { sequence: string; frame: number; people: P[] }[] } {
   // Annotated so TypeScript narrows after c.fail (a never-returning call narrows only through declared types).
   const c: Checker = new Checker(path);
   const seen = new Map<string, number>();
-  const frames = c.frames(json).map((f, i): EvalGtFrame => {
+  const frames = c.frames(json).map((f, i) => {
     const h = c.header(f, i);
     c.unique(seen, h.sequence, h.frame, i, h.where);
-    const people = h.people.map((p, k): GtPerson => {
+    const people = h.people.map((p, k) => {
       const o = c.person(p, h.where, k);
-      const joints3d = c.joints(o.joints3d, h.where, `people[${k}].joints3d`);
-      if (o.visible === undefined) return { joints3d, visible: new Array(J).fill(1) };
-      const v = o.visible;
-      // 0/1 only: the protocols multiply errors by it, so a confidence in (0, 1) would silently become a weight.
-      if (!Array.isArray(v) || v.length !== J) c.fail(h.where, `people[${k}].visible: expected ${J} values of 0 or 1, got ${show(v)}`);
-      v.forEach((x, j) => {
-        if (x !== 0 && x !== 1) c.fail(h.where, `people[${k}].visible[${j}]: expected 0 or 1, got ${show(x)}`);
-      });
-      return { joints3d, visible: v as number[] };
+      return person(c, o, c.joints(o.joints3d, h.where, `people[${k}].joints3d`), h.where, k);
     });
     return { sequence: h.sequence, frame: h.frame, people };
   });
   return { path, frames };
 }
 
+/** Validate parsed GT JSON; `path` only labels error messages. */
+export function validateGt(json: unknown, path: string): EvalGtFile {
+  return validateFrames(json, path, (c: Checker, o: Record<string, unknown>, joints3d: number[][], where: string, k: number): GtPerson => {
+    if (o.visible === undefined) return { joints3d, visible: new Array(J).fill(1) };
+    const v = o.visible;
+    // 0/1 only: the protocols multiply errors by it, so a confidence in (0, 1) would silently become a weight.
+    if (!Array.isArray(v) || v.length !== J) c.fail(where, `people[${k}].visible: expected ${J} values of 0 or 1, got ${show(v)}`);
+    v.forEach((x, j) => {
+      if (x !== 0 && x !== 1) c.fail(where, `people[${k}].visible[${j}]: expected 0 or 1, got ${show(x)}`);
+    });
+    return { joints3d, visible: v as number[] };
+  });
+}
+
 /** Validate parsed prediction JSON; `path` only labels error messages. */
 export function validatePred(json: unknown, path: string): EvalPredFile {
-  // Annotated so TypeScript narrows after c.fail (a never-returning call narrows only through declared types).
-  const c: Checker = new Checker(path);
-  const seen = new Map<string, number>();
-  const frames = c.frames(json).map((f, i): EvalPredFrame => {
-    const h = c.header(f, i);
-    c.unique(seen, h.sequence, h.frame, i, h.where);
-    const people = h.people.map((p, k): PredPerson => {
-      const o = c.person(p, h.where, k);
-      const joints3d = c.joints(o.joints3d, h.where, `people[${k}].joints3d`);
-      if (o.score === undefined) return { joints3d };
-      if (!isNumber(o.score)) c.fail(h.where, `people[${k}].score: expected a number, got ${show(o.score)}`);
-      return { joints3d, score: o.score };
-    });
-    return { sequence: h.sequence, frame: h.frame, people };
+  return validateFrames(json, path, (c: Checker, o: Record<string, unknown>, joints3d: number[][], where: string, k: number): PredPerson => {
+    if (o.score === undefined) return { joints3d };
+    if (!isNumber(o.score)) c.fail(where, `people[${k}].score: expected a number, got ${show(o.score)}`);
+    return { joints3d, score: o.score };
   });
-  return { path, frames };
 }
 
 /** Read and validate a GT file; a missing file or bad JSON also gets an error naming `path`. */
