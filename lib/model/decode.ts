@@ -6,7 +6,9 @@
  *
  * Per person, in the image's own px and camera (the model may have seen a resized copy):
  * - box: the regressed centre and size, clipped to the image;
- * - joints3dRel: the body model's 17 joints, pelvis-relative, metres, camera axes;
+ * - joints3dRel: the body model's 17 joints, pelvis-relative, metres, in the torso frame, turned into
+ *   camera axes by the predicted orientation (lib/body/orientation.ts): the most likely yaw class
+ *   plus its residual, relative to the ray through the pelvis, and the tilt;
  * - joints3d: joints3dRel + the pelvis at depth z = exp(depthCode) * fx / W on the ray through the
  *   regressed 2D pelvis (joint 0 of the 2D offsets): X = (u - cx) / fx * z, Y = (v - cy) / fy * z;
  * - joints2d: the projection of joints3d (records.ts's definition), or the regressed 2D joints
@@ -14,6 +16,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { NUM_EVAL_JOINTS } from "../body/joints";
+import { YAW_BINS, composeFrame, rayYaw, rotateJoints } from "../body/orientation";
 import type { PersonLabel } from "../data/records";
 import type { Intrinsics } from "../world/camera";
 import { MAP, MAP_CHANNELS, bodyJoints, imagesTensor, modelGeometry, splitParams, type ModelGeometry } from "./regressor";
@@ -27,6 +30,12 @@ export interface DecodeOptions {
   joints2d?: "projected" | "regressed";
   /** Root-relative 3D joints from the body model ("fk", default) or the direct 3D head ("direct"). */
   pose?: "fk" | "direct";
+  /**
+   * How the yaw class becomes a pose: "argmax" (default) turns the torso-frame pose by the most likely
+   * class; "expected" averages the pose turned by every class, weighted by its probability (lower
+   * MPJPE when front and back are confused, but the average of two turned poses is not a pose).
+   */
+  yaw?: "argmax" | "expected";
   /** Mark the predicted betas as a shape label (default false: upstream pseudo labels carry no shape). */
   hasShape?: boolean;
   /** Written into each label's provenance (default "predict"). */
@@ -71,7 +80,7 @@ export function findPeaks(heatLogits: tf.Tensor4D, threshold: number, maxPeople:
 
 /**
  * People from output maps.
- * @param maps    [B, G, G, 240] raw model output
+ * @param maps    [B, G, G, 262] raw model output
  * @param cameras B intrinsics of the images the maps came from (their width/height are the image size)
  */
 export function decodeMaps(maps: tf.Tensor4D, cameras: readonly CameraIntrinsics[], geom: ModelGeometry, opts: DecodeOptions = {}): PersonLabel[][] {
@@ -107,7 +116,16 @@ export function decodeMaps(maps: tf.Tensor4D, cameras: readonly CameraIntrinsics
     const reg2d = Array.from({ length: J }, (_, j) => [(ccx + ch(n, j2 + 2 * j) * S) / sx, (ccy + ch(n, j2 + 2 * j + 1) * S) / sy]);
     const z = Math.exp(ch(n, dc)) * (cam.fx / cam.width);
     const root = [((reg2d[0][0] - cam.cx) / cam.fx) * z, ((reg2d[0][1] - cam.cy) / cam.fy) * z, z];
-    const joints3dRel = Array.from({ length: J }, (_, j) => [0, 1, 2].map((d) => rel[(n * J + j) * 3 + d]));
+    const canonical = Array.from({ length: J }, (_, j) => [0, 1, 2].map((d) => rel[(n * J + j) * 3 + d]));
+    const logits = Array.from({ length: YAW_BINS }, (_, b) => ch(n, MAP.yawLogits[0] + b));
+    const tilt = Array.from({ length: 6 }, (_, k) => ch(n, MAP.tilt6d[0] + k));
+    const turn = (b: number) => rotateJoints(composeFrame(b, ch(n, MAP.yawResidual[0] + b), tilt, rayYaw(root[0], root[2])), canonical);
+    let joints3dRel: number[][];
+    if (opts.yaw === "expected") {
+      const top = Math.max(...logits), e = logits.map((l) => Math.exp(l - top)), sum = e.reduce((a, c) => a + c, 0);
+      joints3dRel = canonical.map(() => [0, 0, 0]);
+      e.forEach((w, b) => turn(b).forEach((q, j) => q.forEach((v, d) => (joints3dRel[j][d] += (w / sum) * v))));
+    } else joints3dRel = turn(logits.indexOf(Math.max(...logits)));
     const joints3d = joints3dRel.map((q) => [q[0] + root[0], q[1] + root[1], q[2] + root[2]]);
     const joints2d = opts.joints2d === "regressed" ? reg2d : joints3d.map((q) => [(cam.fx * q[0]) / q[2] + cam.cx, (cam.fy * q[1]) / q[2] + cam.cy]);
     result[p.image].push({

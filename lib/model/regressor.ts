@@ -10,16 +10,21 @@
  *   receptive field from 71 to 119 px at little cost (convs at stride 16 are cheap), so that the cell
  *   at a person's centre sees most of a 100 px tall body. The merge is a 1x1 conv: a 3x3 conv over the
  *   192 merged channels cost more than the whole rest of the net (docs/model-notes.md, "context3").
- * - Two 1x1 heads on that grid give the output maps [B, S/8, S/8, 240]: channel 0 a centre-heatmap
- *   logit, channels 1-239 the parameters of the person centred in that cell (`MAP` below): box
+ * - Two 1x1 heads on that grid give the output maps [B, S/8, S/8, 262]: channel 0 a centre-heatmap
+ *   logit, channels 1-261 the parameters of the person centred in that cell (`MAP` below): box
  *   offset and size, a normalised root depth, 5 shape betas, 17 2D joint offsets (an auxiliary
- *   2D output, and the person's 2D root), 24 local joint rotations in 6D form, and 17 direct 3D joints
+ *   2D output, and the person's 2D root), 24 local joint rotations in 6D form, 17 direct 3D joints
  *   (an auxiliary head: it learned faster than the body-model path in short runs, and a direct
- *   output beside the body model's costs 51 channels of a 1x1 conv).
+ *   output beside the body model's costs 51 channels of a 1x1 conv), and the torso's orientation
+ *   (8 yaw-class logits, 8 residuals, a 6D tilt).
+ * - Orientation is split from articulation (lib/body/orientation.ts says why): both 3D outputs are
+ *   the pose in the person's torso frame, and the frame's rotation in camera axes is a yaw class
+ *   relative to the viewing ray, a residual and a tilt.
  * - Body-model decoding (`bodyJoints`) runs OUTSIDE the LayersModel, on the cells that hold people
  *   only: 6D -> rotation matrices -> FK of the 5-beta body (lib/body/kinematics.ts) -> 17 root-relative
- *   H36M joints in camera axes. Bone lengths stay consistent and a real SMPL can replace the body
- *   later; the saved model is plain conv layers (no custom-layer registration needed to load it).
+ *   H36M joints in the torso frame, turned into camera axes by the orientation (decode.ts). Bone
+ *   lengths stay consistent and a real SMPL can replace the body later; the saved model is plain conv
+ *   layers (no custom-layer registration needed to load it).
  *
  * Numbers of the default config (`DEFAULT_MODEL`), measured by `modelStats` and bench/train.ts on this
  * 2-core machine (wasm, one thread): 494,448 parameters (1.98 MB float32 checkpoint), 0.136 GFLOP per
@@ -34,11 +39,12 @@
  *
  * Coordinates: OpenCV camera axes (x right, y down, z forward), metres; image px with (0, 0) at the
  * top-left corner of the top-left pixel (records.ts). Legend: B batch, N people, S input side px,
- * G = S / 8 grid side, C = 240 map channels.
+ * G = S / 8 grid side, C = 262 map channels.
  */
 import * as tf from "@tensorflow/tfjs";
 import { BODY_TO_H36M, NUM_BODY_JOINTS, NUM_EVAL_JOINTS } from "../body/joints";
 import { NUM_ROTATIONS, fkTf, restOffsetsTf } from "../body/kinematics";
+import { YAW_BINS } from "../body/orientation";
 import { NUM_BETAS } from "../body/shape";
 
 export interface ModelConfig {
@@ -95,6 +101,8 @@ export const TINY_MODEL: ModelConfig = {
 /** Output stride of the maps. */
 export const STRIDE = 8;
 
+const J3D = 6 + NUM_BETAS + 2 * NUM_EVAL_JOINTS + 6 * NUM_ROTATIONS;
+
 /** Channel layout of the output maps: [first channel, count]. */
 export const MAP = {
   /** centre-heatmap logit */
@@ -109,23 +117,28 @@ export const MAP = {
   betas: [6, NUM_BETAS],
   /** [17][2] (joint px - cell centre px) / S, H36M_17 order; joint 0 is the 2D root */
   joints2d: [6 + NUM_BETAS, 2 * NUM_EVAL_JOINTS],
-  /** [24][6] local rotations, 6D (kinematics.ts); rotation 0 = global orientation in camera axes */
+  /** [24][6] local rotations, 6D (kinematics.ts); rotation 0 = the pelvis's orientation in the torso frame (body/orientation.ts) */
   rot6d: [6 + NUM_BETAS + 2 * NUM_EVAL_JOINTS, 6 * NUM_ROTATIONS],
-  /** [17][3] metres, pelvis-relative, camera axes: a direct (auxiliary) 3D output beside the body model's */
-  joints3d: [6 + NUM_BETAS + 2 * NUM_EVAL_JOINTS + 6 * NUM_ROTATIONS, 3 * NUM_EVAL_JOINTS],
+  /** [17][3] metres, pelvis-relative, in the TORSO FRAME (body/orientation.ts): a direct (auxiliary) 3D output beside the body model's */
+  joints3d: [J3D, 3 * NUM_EVAL_JOINTS],
+  /** [8] logits of the torso's yaw class relative to the viewing ray (body/orientation.ts) */
+  yawLogits: [J3D + 3 * NUM_EVAL_JOINTS, YAW_BINS],
+  /** [8] per class, the yaw residual within the bin (bin widths) */
+  yawResidual: [J3D + 3 * NUM_EVAL_JOINTS + YAW_BINS, YAW_BINS],
+  /** [6] the torso frame's remaining tilt Q, 6D */
+  tilt6d: [J3D + 3 * NUM_EVAL_JOINTS + 2 * YAW_BINS, 6],
 } as const satisfies Record<string, readonly [number, number]>;
-export const MAP_CHANNELS = MAP.joints3d[0] + MAP.joints3d[1]; // 240
+export const MAP_CHANNELS = MAP.tilt6d[0] + MAP.tilt6d[1]; // 262
 
 /**
  * Initial head biases: a 0.1 prior probability on the heatmap (CenterNet's -2.19, so the focal loss
- * starts small), a typical distance (4.5 m at fx/W = 0.87, the world's 60-degree lens), and the rest
- * pose seen from the front: the body model's y-up, +z-facing template turned 180 degrees about x into
- * camera axes (y down, facing the camera), every other joint at identity.
+ * starts small), a typical distance (4.5 m at fx/W = 0.87, the world's 60-degree lens), the rest pose
+ * in the torso frame (every rotation the identity: the template's axes are the torso frame's), and an
+ * upright torso (tilt = identity; the yaw classes start uniform).
  */
 export const HEAT_PRIOR_BIAS = -Math.log((1 - 0.1) / 0.1);
 export const DEPTH_PRIOR_BIAS = Math.log(4.5 / 0.866);
 const ROT6D_IDENTITY = [1, 0, 0, 1, 0, 0];
-const ROT6D_FLIP_X = [1, 0, 0, -1, 0, 0]; // diag(1, -1, -1)
 
 function conv(x: tf.SymbolicTensor, filters: number, strides: number, name: string, seed: number, kernelSize = 3): tf.SymbolicTensor {
   return tf.layers
@@ -135,7 +148,7 @@ function conv(x: tf.SymbolicTensor, filters: number, strides: number, name: stri
 
 /**
  * Build the network (weights seeded by `seed`). Input [B, S, S, 3] RGB in [0, 1]; output the maps
- * [B, S/8, S/8, 240] (`MAP`), raw: the heatmap channel is a logit.
+ * [B, S/8, S/8, 262] (`MAP`), raw: the heatmap channel is a logit.
  */
 export function buildRegressor(cfg: ModelConfig = DEFAULT_MODEL, seed = 0): tf.LayersModel {
   const S = cfg.inputSize;
@@ -173,7 +186,8 @@ function setHeadBiases(model: tf.LayersModel): void {
   // getWeights() hands out the layer's own variables: keep them, dispose only the new values.
   const bias = new Float32Array(MAP_CHANNELS - 1);
   bias[MAP.depth[0] - 1] = DEPTH_PRIOR_BIAS;
-  for (let r = 0; r < NUM_ROTATIONS; r++) bias.set(r === 0 ? ROT6D_FLIP_X : ROT6D_IDENTITY, MAP.rot6d[0] - 1 + 6 * r);
+  for (let r = 0; r < NUM_ROTATIONS; r++) bias.set(ROT6D_IDENTITY, MAP.rot6d[0] - 1 + 6 * r);
+  bias.set(ROT6D_IDENTITY, MAP.tilt6d[0] - 1);
   for (const [name, value] of [["heat", tf.tensor1d([HEAT_PRIOR_BIAS])], ["params", tf.tensor1d(bias)]] as const) {
     const layer = model.getLayer(name);
     layer.setWeights([layer.getWeights()[0], value]);
@@ -276,11 +290,17 @@ export interface PersonParams {
   joints2d: tf.Tensor3D;
   /** [N, 24, 6] */
   rot6d: tf.Tensor3D;
-  /** [N, 17, 3] metres, the direct 3D output */
+  /** [N, 17, 3] metres, the direct 3D output (torso frame) */
   joints3d: tf.Tensor3D;
+  /** [N, 8] yaw-class logits */
+  yawLogits: tf.Tensor2D;
+  /** [N, 8] yaw residual per class */
+  yawResidual: tf.Tensor2D;
+  /** [N, 6] */
+  tilt6d: tf.Tensor2D;
 }
 
-/** Split [N, 240] per-person map rows into named parameters (slices, differentiable). */
+/** Split [N, 262] per-person map rows into named parameters (slices, differentiable). */
 export function splitParams(rows: tf.Tensor2D): PersonParams {
   const N = rows.shape[0];
   const take = ([c, n]: readonly [number, number]) => rows.slice([0, c], [N, n]);
@@ -293,6 +313,9 @@ export function splitParams(rows: tf.Tensor2D): PersonParams {
     joints2d: take(MAP.joints2d).reshape([N, NUM_EVAL_JOINTS, 2]) as tf.Tensor3D,
     rot6d: take(MAP.rot6d).reshape([N, NUM_ROTATIONS, 6]) as tf.Tensor3D,
     joints3d: take(MAP.joints3d).reshape([N, NUM_EVAL_JOINTS, 3]) as tf.Tensor3D,
+    yawLogits: take(MAP.yawLogits) as tf.Tensor2D,
+    yawResidual: take(MAP.yawResidual) as tf.Tensor2D,
+    tilt6d: take(MAP.tilt6d) as tf.Tensor2D,
   }) as tf.TensorContainerObject) as unknown as PersonParams;
 }
 
@@ -303,9 +326,10 @@ const H36M_SELECT = Float32Array.from({ length: NUM_EVAL_JOINTS * NUM_BODY_JOINT
 
 /**
  * The body model on per-person parameters: 6D rotations and betas -> FK -> H36M_17 joints.
- * @param rot6d [N, 24, 6] local rotations (rotation 0 = global orientation, camera axes)
+ * @param rot6d [N, 24, 6] local rotations (rotation 0 = global orientation)
  * @param betas [N, 5]
- * @returns     [N, 17, 3] metres, pelvis-relative, camera axes (x right, y down, z forward)
+ * @returns     [N, 17, 3] metres, pelvis-relative, in the frame rotation 0 is given in (the model's:
+ *              the torso frame, body/orientation.ts)
  */
 export function bodyJoints(rot6d: tf.Tensor, betas: tf.Tensor): tf.Tensor3D {
   return tf.tidy(() => {

@@ -13,8 +13,12 @@
  *   divided by the number of people.
  * - box: L1 on the box centre's offset in its cell (cells) and the box size (/ S).
  * - joints2d: L1 on the 17 2D joints, in units of the input side S (0.01 = 1.3 px at 128).
- * - joints3d: L1 per coordinate on the 17 pelvis-relative 3D joints from the body model, metres.
+ * - joints3d: L1 per coordinate on the 17 pelvis-relative 3D joints from the body model, metres, in
+ *   the person's torso frame (lib/body/orientation.ts: articulation without the body's orientation).
  * - joints3dDirect: the same on the direct 3D output (an auxiliary head, see regressor.ts).
+ * - yawBin: cross-entropy of the torso's yaw class (relative to the viewing ray), nats.
+ * - yawResidual: L1 on the yaw residual within the true class, bin widths.
+ * - tilt: L1 on the 6 numbers of the torso frame's tilt (6D).
  * - depth: L1 on the depth code log(z / (fx / W)) (regressor.ts): 0.1 = 10% of the distance.
  * - shape: squared error of betas where the label has them.
  * - shapePrior: mean beta^2 (betas ~ N(0, 1), the negative log-density up to a factor 2), every person.
@@ -31,7 +35,7 @@ import type { LabelSource } from "../data/records";
 import { MAP_CHANNELS, bodyJoints, splitParams } from "../model/regressor";
 import type { Batch } from "./targets";
 
-export const LOSS_NAMES = ["heatmap", "box", "joints2d", "joints3d", "joints3dDirect", "depth", "shape", "shapePrior", "posePrior"] as const;
+export const LOSS_NAMES = ["heatmap", "box", "joints2d", "joints3d", "joints3dDirect", "yawBin", "yawResidual", "tilt", "depth", "shape", "shapePrior", "posePrior"] as const;
 export type LossName = (typeof LOSS_NAMES)[number];
 export type LossWeights = Record<LossName, number>;
 
@@ -55,7 +59,7 @@ export interface LossConfig {
  * are ~0.05-0.2 in their units while the focal loss starts near 1-3 (see docs/model-notes.md).
  */
 export const DEFAULT_LOSS: LossConfig = {
-  weights: { heatmap: 1, box: 1, joints2d: 5, joints3d: 5, joints3dDirect: 5, depth: 1, shape: 0.1, shapePrior: 0.001, posePrior: 0.1 },
+  weights: { heatmap: 1, box: 1, joints2d: 5, joints3d: 5, joints3dDirect: 5, yawBin: 3, yawResidual: 1, tilt: 1, depth: 1, shape: 0.1, shapePrior: 0.001, posePrior: 0.1 },
   sourceWeight: { gt: 1, pseudo: 1 },
   focalAlpha: 2,
   focalBeta: 4,
@@ -113,6 +117,14 @@ export function maskedL1(pred: tf.Tensor, target: tf.Tensor, mask: tf.Tensor, we
 /** Masked, weighted squared error (same shapes as maskedL1). */
 export function maskedL2(pred: tf.Tensor, target: tf.Tensor, mask: tf.Tensor, weight: tf.Tensor): tf.Scalar {
   return tf.tidy(() => weightedMean(pred.sub(target).square(), mask, weight));
+}
+
+/**
+ * Cross-entropy of classes: -sum(onehot * log softmax(logits)) per row, then the masked weighted mean.
+ * @param logits [P, K]; onehot [P, K]; mask, weight [P]
+ */
+export function maskedCrossEntropy(logits: tf.Tensor, onehot: tf.Tensor, mask: tf.Tensor, weight: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => weightedMean(tf.logSoftmax(logits).mul(onehot).sum(-1).neg(), mask, weight));
 }
 
 /** Shape prior: weighted mean of beta^2 over the people in `mask`. betas [P, 5]. */
@@ -177,8 +189,11 @@ export function computeLosses(maps: tf.Tensor, batch: Batch, cfg: LossConfig): L
       heatmap: focalLoss(maps.slice([0, 0, 0, 0], [B, G, G, 1]), batch.heat, batch.imageWeight, cfg.focalAlpha, cfg.focalBeta),
       box: maskedL1(tf.concat([q.boxOffset, q.boxSize], 1), batch.box, on, w),
       joints2d: maskedL1(q.joints2d, batch.joints2d, batch.mask2d, w),
-      joints3d: maskedL1(joints3d, batch.joints3dRel, batch.mask3d, w),
-      joints3dDirect: maskedL1(q.joints3d, batch.joints3dRel, batch.mask3d, w),
+      joints3d: maskedL1(joints3d, batch.joints3dCanon, batch.mask3d, w),
+      joints3dDirect: maskedL1(q.joints3d, batch.joints3dCanon, batch.mask3d, w),
+      yawBin: maskedCrossEntropy(q.yawLogits, batch.yawBin, batch.maskOrient, w),
+      yawResidual: maskedL1(q.yawResidual.mul(batch.yawBin).sum(-1), batch.yawResidual, batch.maskOrient, w),
+      tilt: maskedL1(q.tilt6d, batch.tilt6d, batch.maskOrient, w),
       depth: maskedL1(q.depth, batch.depth, batch.maskDepth, w),
       shape: maskedL2(q.betas, batch.betas, batch.maskShape, w),
       shapePrior: shapePrior(q.betas, on, w),

@@ -10,6 +10,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { H36M_FLIP, NUM_EVAL_JOINTS } from "../body/joints";
+import { YAW_BINS, orientationTarget, rayYaw } from "../body/orientation";
 import { NUM_BETAS } from "../body/shape";
 import type { Rng } from "../core/rng";
 import type { PersonLabel, Sample } from "../data/records";
@@ -99,10 +100,18 @@ export interface Batch {
   joints2d: tf.Tensor3D;
   /** [P, J] has2d and a finite 2D label */
   mask2d: tf.Tensor2D;
-  /** [P, J, 3] metres, pelvis-relative, camera axes */
-  joints3dRel: tf.Tensor3D;
-  /** [P, J] has3d and a finite 3D label */
+  /** [P, J, 3] metres, pelvis-relative, in the person's torso frame (body/orientation.ts) */
+  joints3dCanon: tf.Tensor3D;
+  /** [P, J] has3d, a finite 3D label, and a torso frame (hips, pelvis and neck labelled) */
   mask3d: tf.Tensor2D;
+  /** [P, 8] one-hot yaw class of the torso relative to the viewing ray */
+  yawBin: tf.Tensor2D;
+  /** [P] yaw residual within that class (bin widths) */
+  yawResidual: tf.Tensor1D;
+  /** [P, 6] tilt of the torso frame, 6D */
+  tilt6d: tf.Tensor2D;
+  /** [P] has3d and a torso frame */
+  maskOrient: tf.Tensor1D;
   /** [P] depthCode of the pelvis */
   depth: tf.Tensor1D;
   /** [P] has3d and a positive, finite pelvis depth */
@@ -121,6 +130,17 @@ export function disposeBatch(b: Batch): void {
 }
 
 const finite = (xs: readonly number[] | undefined) => xs !== undefined && xs.every(Number.isFinite);
+
+/**
+ * The viewing ray's yaw (body/orientation.ts) for a person: from its 3D pelvis where labelled, else
+ * the ray through its 2D pelvis (pseudo labels carry no absolute 3D), else through its box centre.
+ */
+export function personRay(p: PersonLabel, s: Pick<Sample, "camera">): number {
+  const r = p.joints3d[0];
+  if (finite(r) && r.length >= 3 && r[2] > 0) return rayYaw(r[0], r[2]);
+  const q = finite(p.joints2d[0]) && p.joints2d[0]?.length >= 2 ? p.joints2d[0] : [(p.box[0] + p.box[2]) / 2];
+  return rayYaw((q[0] - s.camera.cx) / s.camera.fx, 1);
+}
 
 /** The centre cell and heatmap sigma of a box (model px). */
 function centreOf(box: readonly number[], sx: number, sy: number, geom: ModelGeometry, cfg: LossConfig) {
@@ -147,6 +167,7 @@ export function buildBatch(samples: readonly Sample[], geom: ModelGeometry, cfg:
   const heat = new Float32Array(B * G * G), imageWeight = new Float32Array(B), select = new Float32Array(B * M * G * G);
   const personMask = new Float32Array(P), weight = new Float32Array(P), box = new Float32Array(P * 4);
   const j2 = new Float32Array(P * J * 2), m2 = new Float32Array(P * J), j3 = new Float32Array(P * J * 3), m3 = new Float32Array(P * J);
+  const yawBin = new Float32Array(P * YAW_BINS), yawRes = new Float32Array(P), tilt = new Float32Array(P * 6), maskOrient = new Float32Array(P);
   const depth = new Float32Array(P), maskDepth = new Float32Array(P), betas = new Float32Array(P * NUM_BETAS), maskShape = new Float32Array(P);
   samples.forEach((s, b) => {
     const sx = S / s.width, sy = S / s.height;
@@ -167,6 +188,13 @@ export function buildBatch(samples: readonly Sample[], geom: ModelGeometry, cfg:
       weight[k] = ws[m];
       box.set([c.cx / geom.stride - c.ix, c.cy / geom.stride - c.iy, c.w / S, c.h / S], k * 4);
       const ccx = (c.ix + 0.5) * geom.stride, ccy = (c.iy + 0.5) * geom.stride;
+      const orient = p.has3d ? orientationTarget(p.joints3dRel, personRay(p, s)) : null;
+      if (orient) {
+        yawBin[k * YAW_BINS + orient.bin] = 1;
+        yawRes[k] = orient.residual;
+        tilt.set(orient.tilt6d, k * 6);
+        maskOrient[k] = 1;
+      }
       for (let j = 0; j < J; j++) {
         const q = p.joints2d[j];
         if (p.has2d && finite(q)) {
@@ -174,9 +202,9 @@ export function buildBatch(samples: readonly Sample[], geom: ModelGeometry, cfg:
           j2[(k * J + j) * 2 + 1] = (q[1] * sy - ccy) / S;
           m2[k * J + j] = 1;
         }
-        const r = p.joints3dRel[j];
-        if (p.has3d && finite(r)) {
-          j3.set(r, (k * J + j) * 3);
+        const r = orient?.canonical[j];
+        if (orient && finite(r) && finite(p.joints3dRel[j])) {
+          j3.set(r!, (k * J + j) * 3);
           m3[k * J + j] = 1;
         }
       }
@@ -201,8 +229,12 @@ export function buildBatch(samples: readonly Sample[], geom: ModelGeometry, cfg:
     box: tf.tensor2d(box, [P, 4]),
     joints2d: tf.tensor3d(j2, [P, J, 2]),
     mask2d: tf.tensor2d(m2, [P, J]),
-    joints3dRel: tf.tensor3d(j3, [P, J, 3]),
+    joints3dCanon: tf.tensor3d(j3, [P, J, 3]),
     mask3d: tf.tensor2d(m3, [P, J]),
+    yawBin: tf.tensor2d(yawBin, [P, YAW_BINS]),
+    yawResidual: tf.tensor1d(yawRes),
+    tilt6d: tf.tensor2d(tilt, [P, 6]),
+    maskOrient: tf.tensor1d(maskOrient),
     depth: tf.tensor1d(depth),
     maskDepth: tf.tensor1d(maskDepth),
     betas: tf.tensor2d(betas, [P, NUM_BETAS]),

@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { rotateJoints } from "../../lib/body/orientation";
 import * as tf from "@tensorflow/tfjs";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -26,7 +27,7 @@ describe("model/regressor", () => {
       y.dispose();
       model.dispose();
     }
-    assert.equal(MAP_CHANNELS, 240);
+    assert.equal(MAP_CHANNELS, 262);
     assert.throws(() => buildRegressor({ ...TINY_MODEL, inputSize: 40 }), /multiple of 16/);
   });
 
@@ -34,12 +35,12 @@ describe("model/regressor", () => {
     const model = buildRegressor(TINY_MODEL);
     const st = modelStats(model);
     assert.equal(st.params, model.countParams());
-    // Tiny: 32 -> s2 8ch (16x16) -> s4 16ch (8x8) -> s8 24ch (4x4) + 1 conv -> s16 32ch (2x2) -> up, concat 56 -> 1x1 32 -> heads 1 + 239.
+    // Tiny: 32 -> s2 8ch (16x16) -> s4 16ch (8x8) -> s8 24ch (4x4) + 1 conv -> s16 32ch (2x2) -> up, concat 56 -> 1x1 32 -> heads 1 + 261.
     const conv = (h: number, cin: number, cout: number, k = 3) => 2 * h * h * cout * k * k * cin;
-    const flops = conv(16, 3, 8) + conv(8, 8, 16) + conv(4, 16, 24) + conv(4, 24, 24) + conv(2, 24, 32) + conv(4, 56, 32, 1) + conv(4, 32, 1, 1) + conv(4, 32, 239, 1);
+    const flops = conv(16, 3, 8) + conv(8, 8, 16) + conv(4, 16, 24) + conv(4, 24, 24) + conv(2, 24, 32) + conv(4, 56, 32, 1) + conv(4, 32, 1, 1) + conv(4, 32, 261, 1);
     assert.equal(st.flopsPerImage, flops);
     const params = (cin: number, cout: number, k = 3) => k * k * cin * cout + cout;
-    assert.equal(st.params, params(3, 8) + params(8, 16) + params(16, 24) + params(24, 24) + params(24, 32) + params(56, 32, 1) + params(32, 1, 1) + params(32, 239, 1));
+    assert.equal(st.params, params(3, 8) + params(8, 16) + params(16, 24) + params(24, 24) + params(24, 32) + params(56, 32, 1) + params(32, 1, 1) + params(32, 261, 1));
     // RF: 3 (s2) -> 7 (s4) -> 15 (s8) -> 31 (s8 conv) -> 47 (s16), the 1x1 head adds nothing.
     assert.equal(st.receptiveField, 47);
     assert.equal(st.stride, 8);
@@ -54,7 +55,7 @@ describe("model/regressor", () => {
     model.dispose();
   });
 
-  it("starts at the heatmap prior and the rest pose facing the camera", () => {
+  it("starts at the heatmap prior, the rest pose in the torso frame and an upright torso", () => {
     const model = buildRegressor(TINY_MODEL);
     // A black image gives zero features (zero conv biases, ReLU), so the maps are the head biases.
     const rows = tf.tidy(() => (model.predict(tf.zeros([1, 32, 32, 3])) as tf.Tensor).reshape([-1, MAP_CHANNELS]).slice([0, 0], [1, MAP_CHANNELS]) as tf.Tensor2D);
@@ -62,7 +63,9 @@ describe("model/regressor", () => {
     assert.ok(Math.abs(q.heat.dataSync()[0] - HEAT_PRIOR_BIAS) < 1e-6);
     const j = bodyJoints(q.rot6d, q.betas);
     const got = j.arraySync()[0];
-    restJoints17([0, 0, 0, 0, 0]).forEach((p, k) => p.forEach((v, d) => assert.ok(Math.abs(got[k][d] - v) < 1e-5, `joint ${k}[${d}] ${got[k][d]} vs ${v}`)));
+    // The fixture's camera-frame rest pose faces the camera: diag(1, -1, -1) turns it back into the template's axes.
+    rotateJoints([1, 0, 0, 0, -1, 0, 0, 0, -1], restJoints17([0, 0, 0, 0, 0])).forEach((p, k) => p.forEach((v, d) => assert.ok(Math.abs(got[k][d] - v) < 1e-5, `joint ${k}[${d}] ${got[k][d]} vs ${v}`)));
+    Array.from(q.tilt6d.dataSync()).forEach((v, i) => assert.ok(Math.abs(v - [1, 0, 0, 1, 0, 0][i]) < 1e-6, "tilt starts at the identity"));
     tf.dispose([rows, j, ...Object.values(q)]);
     model.dispose();
   });
@@ -120,6 +123,6 @@ describe("model/regressor", () => {
     assert.equal(tensorsLeaked(() => Object.values(splitParams(rows))), 0);
     assert.equal(tensorsLeaked(() => imagesTensor([{ image: new Float32Array(8 * 8 * 3), width: 8, height: 8 }], 16)), 0);
     tf.dispose([rot, betas, rows]);
-    assert.equal(MAP.joints3d[0] + MAP.joints3d[1], MAP_CHANNELS);
+    assert.equal(MAP.tilt6d[0] + MAP.tilt6d[1], MAP_CHANNELS);
   });
 });

@@ -93,13 +93,21 @@ describe("train/targets", () => {
     const m2 = batch.mask2d.arraySync(), m3 = batch.mask3d.arraySync();
     assert.ok(m2[0].every((v) => v === 1) && m2[1].every((v) => v === 0), "has2d");
     m3[1].forEach((v, j) => assert.equal(v, j === 3 ? 0 : 1, "a NaN joint is masked, the rest are not"));
-    assert.ok(batch.joints3dRel.dataSync().every(Number.isFinite));
+    assert.ok(batch.joints3dCanon.dataSync().every(Number.isFinite));
+    // Both face the camera, upright: yaw class 4 (relative yaw 0), a residual within the bin from the ray's angle, no tilt.
+    const yb = batch.yawBin.arraySync(), yr = batch.yawResidual.dataSync(), tl = batch.tilt6d.arraySync();
+    assert.deepEqual(yb[0], [0, 0, 0, 0, 1, 0, 0, 0]);
+    assert.deepEqual(yb[1], [0, 0, 0, 0, 1, 0, 0, 0]);
+    assert.ok(Math.abs(yr[0]) < 1e-6, "person a is on the optical axis");
+    assert.ok(Math.abs(yr[1] - Math.atan2(0.8, 6) / (Math.PI / 4)) < 1e-5, "person b, left of the axis, is seen turned by the ray's angle");
+    [0, 1].forEach((k) => tl[k].forEach((v, i) => assert.ok(Math.abs(v - [1, 0, 0, 1, 0, 0][i]) < 0.03))); // the template leans ~1 degree
+    assert.deepEqual(Array.from(batch.maskOrient.dataSync()), [1, 1, 0, 0]);
     assert.deepEqual(Array.from(batch.maskShape.dataSync()), [1, 0, 0, 0]);
     assert.deepEqual(Array.from(batch.maskDepth.dataSync()), [1, 1, 0, 0]);
     assert.ok(Math.abs(batch.depth.dataSync()[0] - depthCode(a.joints3d[0][2], cam.fx, 64)) < 1e-5);
     assert.ok(Math.abs(depthCode(5, cam.fx, 64) - Math.log(5 / (cam.fx / 64))) < 1e-12);
     const before = tf.memory().numTensors;
     disposeBatch(batch);
-    assert.equal(before - tf.memory().numTensors, 15, "every tensor of the batch is freed");
+    assert.equal(before - tf.memory().numTensors, 19, "every tensor of the batch is freed");
   });
 });

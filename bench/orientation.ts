@@ -1,0 +1,90 @@
+/**
+ * How well a checkpoint knows which way people face, and what each 3D decoding scores, on the studio
+ * test set (embedded synthetic world; not Panoptic numbers). Run by hand; rows go into
+ * docs/model-notes.md:
+ *
+ *   node dist/bench/orientation.js [CHECKPOINT_DIR]      (default: the shipped checkpoint)
+ *
+ * Yaw: for every GT person >= 30 px tall matched to a prediction (box IoU >= 0.5, best first), the
+ * torso's yaw relative to its viewing ray (lib/body/orientation.ts) from the predicted pose against
+ * the truth's: median absolute error, and the share off by more than 90 degrees (front/back confusions).
+ */
+import { initBackend } from "../lib/core/backend";
+import { loadCheckpoint } from "../lib/core/checkpoint";
+import { resolveConfig } from "../lib/config";
+import { domainDataset, studioDataset } from "../lib/data/datasets";
+import { orientationTarget, rayYaw, torsoFrame, wrapAngle } from "../lib/body/orientation";
+import { personRay } from "../lib/train/targets";
+import { boxIou } from "../lib/eval/metrics";
+import { PRETRAINED_DIR } from "../lib/stages/pretrain";
+import { MIN_HEIGHT_PX, meanPose, predictSource, scoreStudio } from "../lib/stages/evaluate";
+import type { PersonLabel } from "../lib/data/records";
+
+function relYaw(p: PersonLabel): number | null {
+  const T = torsoFrame(p.joints3dRel);
+  const r = p.joints3d[0];
+  return T && r && Number.isFinite(r[0]) ? wrapAngle(Math.atan2(T[2], T[8]) - rayYaw(r[0], r[2])) : null;
+}
+
+async function main(): Promise<void> {
+  await initBackend({ quiet: true });
+  const dir = process.argv[2] ?? PRETRAINED_DIR;
+  const { model } = await loadCheckpoint(dir);
+  const cfg = resolveConfig({ quick: false, argv: [] });
+  const mp = meanPose(domainDataset("pretrain", cfg, 0), 2000);
+  console.log(`checkpoint ${dir}; studio test set of the embedded synthetic world, people >= ${MIN_HEIGHT_PX} px, crmh protocol`);
+  console.log("| 3D from | yaw decoding | det P / R | MPJPE mm (ratio to mean pose) | PA-MPJPE mm (ratio) | median yaw error deg | yaw error > 90 deg |");
+  console.log("|---|---|---:|---:|---:|---:|---:|");
+  for (const pose of ["fk", "direct"] as const) {
+    for (const yaw of ["argmax", "expected"] as const) {
+      const preds = predictSource(model, studioDataset(cfg, 0), { quiet: true, pose, yaw });
+      const m = scoreStudio(preds, "tall"), b = scoreStudio(preds, "tall", () => mp);
+      const all = (s: typeof m) => s.summary.find((r) => r.protocol === "crmh" && r.sequence === "all")!;
+      const det = m.detection.find((d) => d.sequence === "all")!;
+      const errs: number[] = [];
+      for (const f of preds) {
+        const used = new Set<number>();
+        for (const g of f.gt.filter((g) => g.box[3] - g.box[1] >= MIN_HEIGHT_PX)) {
+          let best = -1, iou = 0.5;
+          f.pred.forEach((p, k) => {
+            const v = boxIou(g.box, p.box);
+            if (!used.has(k) && v >= iou) [best, iou] = [k, v];
+          });
+          if (best < 0) continue;
+          used.add(best);
+          const a = relYaw(g), c = relYaw(f.pred[best]);
+          if (a !== null && c !== null) errs.push(Math.abs(wrapAngle(a - c)) * (180 / Math.PI));
+        }
+      }
+      errs.sort((x, y) => x - y);
+      const med = errs[Math.floor(errs.length / 2)], flips = errs.filter((e) => e > 90).length / errs.length;
+      const [mm, bm] = [all(m), all(b)];
+      console.log(`| ${pose} | ${yaw} | ${det.precision.toFixed(3)} / ${det.recall.toFixed(3)} | ${mm.mpjpe_mm.toFixed(1)} (${(mm.mpjpe_mm / bm.mpjpe_mm).toFixed(3)}) | ${mm.pa_mpjpe_mm.toFixed(1)} (${(mm.pa_mpjpe_mm / bm.pa_mpjpe_mm).toFixed(3)}) | ${med.toFixed(1)} | ${(100 * flips).toFixed(1)}% of ${errs.length} |`);
+    }
+  }
+  // A reference that sees no image: the mean torso-frame pose of the training set. Under PA-MPJPE
+  // (which aligns the rotation) this is what a model scores that only learned the canonical mean.
+  const pre = domainDataset("pretrain", cfg, 0);
+  const acc = Array.from({ length: 17 }, () => [0, 0, 0]);
+  let count = 0;
+  for (let i = 0; i < 2000; i++) {
+    const s = pre.get(i);
+    for (const p of s.people) {
+      const t = orientationTarget(p.joints3dRel, personRay(p, s));
+      if (!t) continue;
+      t.canonical.forEach((q, j) => q.forEach((v, d) => (acc[j][d] += v)));
+      count++;
+    }
+  }
+  const canonMean = acc.map((q) => q.map((v) => v / count));
+  const preds = predictSource(model, studioDataset(cfg, 0), { quiet: true });
+  const c = scoreStudio(preds, "tall", () => canonMean).summary.find((r) => r.protocol === "crmh" && r.sequence === "all")!;
+  const b = scoreStudio(preds, "tall", () => mp).summary.find((r) => r.protocol === "crmh" && r.sequence === "all")!;
+  console.log(`\nNo-image reference on the same detections: the training set's mean torso-frame pose, PA-MPJPE ${c.pa_mpjpe_mm.toFixed(1)} mm (${(c.pa_mpjpe_mm / b.pa_mpjpe_mm).toFixed(3)} of the camera-frame mean pose's ${b.pa_mpjpe_mm.toFixed(1)}).`);
+  model.dispose();
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
