@@ -3,7 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../lib/core/rng";
 import type { Sample } from "../../lib/data/records";
 import { MAP, MAP_CHANNELS, TINY_MODEL, buildRegressor, modelGeometry } from "../../lib/model/regressor";
-import { DEFAULT_LOSS, LOSS_NAMES, computeLosses, focalLoss, maskedL1, maskedL2, posePrior, shapePrior, type LossConfig } from "../../lib/train/losses";
+import { DEFAULT_LOSS, LOSS_NAMES, computeLosses, focalLoss, maskedCrossEntropy, maskedL1, maskedL2, posePrior, shapePrior, type LossConfig } from "../../lib/train/losses";
 import { buildBatch, disposeBatch } from "../../lib/train/targets";
 import { fakeSample, tensorsLeaked, useBackend } from "./fixtures";
 
@@ -45,6 +45,15 @@ describe("train/losses", () => {
     assert.equal(maskedL1(pred, zero, off, w).dataSync()[0], 0);
     assert.equal(tensorsLeaked(() => [maskedL1(pred, zero, m, w), maskedL2(pred, zero, mp, w2)]), 0);
     tf.dispose([pred, zero, m, w, mp, w2, off]);
+  });
+
+  it("yaw-class cross-entropy is -log softmax of the true class, masked and weighted", () => {
+    const logits = tf.tensor2d([[0, Math.log(3)], [1, 1], [5, -5]]), onehot = tf.tensor2d([[0, 1], [1, 0], [0, 1]]);
+    const on = tf.tensor1d([1, 1, 0]), w = tf.tensor1d([1, 0.5, 1]);
+    // row 0: p = 3/4; row 1: p = 1/2 at weight 0.5; row 2 masked off.
+    close(maskedCrossEntropy(logits, onehot, on, w).dataSync()[0], (-Math.log(0.75) + 0.5 * LN2) / 2);
+    assert.equal(tensorsLeaked(() => maskedCrossEntropy(logits, onehot, on, w)), 0);
+    tf.dispose([logits, onehot, on, w]);
   });
 
   it("shape prior is the mean beta^2 over people", () => {
@@ -109,6 +118,7 @@ describe("train/losses", () => {
       const no3d = terms(edit((p) => (p.has3d = false)));
       assert.equal(no3d.joints3d, 0);
       assert.equal(no3d.depth, 0);
+      for (const k of ["joints3dDirect", "yawBin", "yawResidual", "tilt"] as const) assert.equal(no3d[k], 0, `${k} without 3D labels`);
       close(no3d.joints2d, base.joints2d, 1e-6);
       const noShape = terms(edit((p) => (p.hasShape = false)));
       assert.equal(noShape.shape, 0);
@@ -119,6 +129,34 @@ describe("train/losses", () => {
       const gj = tf.tidy(() => g.grads[maps.name].slice([0, 0, 0, MAP.joints2d[0]], [-1, -1, -1, MAP.joints2d[1]]).abs().sum());
       assert.equal(gj.dataSync()[0], 0);
       tf.dispose([gj, g.value, ...Object.values(g.grads)]);
+      disposeBatch(batch);
+    });
+
+    it("the yaw terms read the true class's residual and the tilt, as computed by hand from the maps", () => {
+      const batch = buildBatch(samples, geom, DEFAULT_LOSS);
+      const L = computeLosses(maps, batch, DEFAULT_LOSS);
+      const M = batch.select.shape[1], G = 4, C = MAP_CHANNELS;
+      const sel = batch.select.arraySync(), m = maps.dataSync(), on = batch.maskOrient.dataSync();
+      const bins = batch.yawBin.arraySync(), res = batch.yawResidual.dataSync(), tilt = batch.tilt6d.arraySync();
+      let ce = 0, r = 0, t = 0, n = 0;
+      for (let b = 0; b < 3; b++) {
+        for (let k = 0; k < M; k++) {
+          const slot = b * M + k, cell = sel[b][k].indexOf(1);
+          if (!on[slot]) continue;
+          const row = (c: number) => m[(b * G * G + cell) * C + c];
+          const logits = Array.from({ length: 8 }, (_, i) => row(MAP.yawLogits[0] + i));
+          const bin = bins[slot].indexOf(1), top = Math.max(...logits);
+          ce += -(logits[bin] - top - Math.log(logits.reduce((s, l) => s + Math.exp(l - top), 0)));
+          r += Math.abs(row(MAP.yawResidual[0] + bin) - res[slot]);
+          t += tilt[slot].reduce((s, v, i) => s + Math.abs(row(MAP.tilt6d[0] + i) - v), 0);
+          n++;
+        }
+      }
+      assert.ok(n >= 3);
+      close(L.terms.yawBin.dataSync()[0], ce / n, 1e-5, "yawBin");
+      close(L.terms.yawResidual.dataSync()[0], r / n, 1e-5, "yawResidual");
+      close(L.terms.tilt.dataSync()[0], t / (6 * n), 1e-5, "tilt");
+      tf.dispose([L.total, ...Object.values(L.terms)]);
       disposeBatch(batch);
     });
 
