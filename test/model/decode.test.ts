@@ -47,7 +47,7 @@ describe("model/decode", () => {
     // The rest pose in the torso frame (every rotation the identity), and the orientation targets
     // (the fixture faces the camera): the decoder turns it into the fixture's camera-frame pose.
     put(MAP.rot6d, Array.from({ length: 24 }, () => [1, 0, 0, 1, 0, 0]).flat());
-    put(MAP.yawLogits, Array.from(batch.yawBin.dataSync()).map((v) => 5 * v));
+    put(MAP.yawLogits, Array.from(batch.yawBin.dataSync()).map((v) => 20 * v));
     put(MAP.yawResidual, new Array(MAP.yawResidual[1]).fill(batch.yawResidual.dataSync()[0]));
     put(MAP.tilt6d, batch.tilt6d.dataSync());
     put(MAP.joints3d, batch.joints3dCanon.dataSync());
@@ -72,6 +72,21 @@ describe("model/decode", () => {
       assert.equal(p.hasShape, false);
       assert.ok(p.has2d && p.has3d);
     }
+    // Yaw decodings: a confident class gives the same pose either way; front and back at equal odds
+    // give argmax one of them, and "expected" their average (x and z cancel, y stays).
+    const [sure] = decodeMaps(t, [cam], geom, { pose: "direct", yaw: "expected" });
+    sure[0].joints3dRel.forEach((q, j) => q.forEach((v, d) => assert.ok(Math.abs(v - person.joints3dRel[j][d]) < 1e-3, `expected, confident: ${v} vs ${person.joints3dRel[j][d]}`)));
+    const bin = Array.from(maps.slice(cell * MAP_CHANNELS + MAP.yawLogits[0], cell * MAP_CHANNELS + MAP.yawLogits[0] + 8)).indexOf(20);
+    const torn = Float32Array.from(maps);
+    torn.set(Array.from({ length: 8 }, (_, b) => (b === bin || b === (bin + 4) % 8 ? 5 : -20)), cell * MAP_CHANNELS + MAP.yawLogits[0]);
+    torn.set(new Array(8).fill(0), cell * MAP_CHANNELS + MAP.yawResidual[0]);
+    const t2 = tf.tensor4d(torn, [1, 4, 4, MAP_CHANNELS]);
+    const [a] = decodeMaps(t2, [cam], geom, { pose: "direct" }), [e] = decodeMaps(t2, [cam], geom, { pose: "direct", yaw: "expected" });
+    t2.dispose();
+    const lhip = 1, neck = 8; // H36M_17
+    assert.ok(Math.abs(a[0].joints3dRel[lhip][0]) > 0.05, "argmax: a whole body, hips apart");
+    e[0].joints3dRel.forEach((q) => assert.ok(Math.abs(q[0]) < 1e-3 && Math.abs(q[2]) < 1e-3, `expected: x and z cancel, got ${q}`));
+    assert.ok(Math.abs(e[0].joints3dRel[neck][1] - a[0].joints3dRel[neck][1]) < 1e-4);
     t.dispose();
   });
 
