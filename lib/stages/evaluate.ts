@@ -12,6 +12,8 @@ import type { PersonLabel, Sample, SampleSource } from "../data/records";
 import { studioDataset, domainDataset } from "../data/datasets";
 import { predict } from "../model/decode";
 import { evaluateFrame, summarise, PROTOCOLS, type EvalFrame, type PersonRow, type SequenceSummary } from "../eval/protocols";
+import { orientationTarget } from "../body/orientation";
+import { personRay } from "../train/targets";
 import { addCounts, detectionCounts, precisionRecall, type DetectionCounts } from "../eval/detection";
 
 export interface FramePrediction {
@@ -90,6 +92,28 @@ export function meanPose(source: SampleSource, n: number): number[][] {
   return acc.map((q) => q.map((v) => v / count));
 }
 
+/**
+ * The mean pose [17][3] in the torso frame (lib/body/orientation.ts) over the people of `n` samples:
+ * a reference that sees no image. PA-MPJPE aligns the rotation, so under PA this is what a model
+ * scores that learned the torso-frame mean and nothing from the pixels (the camera-frame mean pose
+ * above is a yaw-averaged, flattened body, a weak reference under PA).
+ */
+export function meanTorsoPose(source: SampleSource, n: number): number[][] {
+  const acc = Array.from({ length: 17 }, () => [0, 0, 0]);
+  let count = 0;
+  for (let i = 0; i < Math.min(n, source.size); i++) {
+    const s = source.get(i);
+    for (const p of s.people) {
+      const t = p.has3d ? orientationTarget(p.joints3dRel, personRay(p, s)) : null;
+      if (!t || !t.canonical.every((q) => q.every(Number.isFinite))) continue;
+      t.canonical.forEach((q, j) => q.forEach((v, k) => (acc[j][k] += v)));
+      count++;
+    }
+  }
+  if (!count) throw new Error(`meanTorsoPose: no labeled people with a torso frame in the first ${n} samples of ${source.name}`);
+  return acc.map((q) => q.map((v) => v / count));
+}
+
 /** Which 3D output to read: the body model's joints ("fk") or the direct 3D head ("direct"). */
 export type PoseHead = "fk" | "direct";
 
@@ -99,6 +123,8 @@ export interface StudioEvaluation {
   frames: number;
   model: StudioScores[];
   baseline: StudioScores[];
+  /** The torso-frame mean pose on the same detections (meanTorsoPose; meaningful under PA-MPJPE only). */
+  torsoReference?: StudioScores[];
   meanPoseSamples: number;
 }
 
@@ -108,6 +134,7 @@ export function evaluateOnStudio(model: tf.LayersModel, cfg: Config, seed: numbe
   const preds = predictSource(model, studioDataset(cfg, seed), { quiet: opts.quiet, pose });
   const nMean = opts.meanPoseSamples ?? (cfg.quick ? 64 : 2000);
   const mp = meanPose(domainDataset("pretrain", cfg, seed), nMean);
+  const mt = meanTorsoPose(domainDataset("pretrain", cfg, seed), nMean);
   const groups = ["all", "tall"] as const;
   return {
     preds,
@@ -117,6 +144,7 @@ export function evaluateOnStudio(model: tf.LayersModel, cfg: Config, seed: numbe
       frames: preds.length,
       model: groups.map((g) => scoreStudio(preds, g)),
       baseline: groups.map((g) => scoreStudio(preds, g, () => mp)),
+      torsoReference: groups.map((g) => scoreStudio(preds, g, () => mt)),
       meanPoseSamples: nMean,
     },
   };
