@@ -13,11 +13,10 @@ import { initBackend } from "../lib/core/backend";
 import { loadCheckpoint } from "../lib/core/checkpoint";
 import { resolveConfig } from "../lib/config";
 import { domainDataset, studioDataset } from "../lib/data/datasets";
-import { orientationTarget, rayYaw, torsoFrame, wrapAngle } from "../lib/body/orientation";
-import { personRay } from "../lib/train/targets";
+import { rayYaw, torsoFrame, wrapAngle } from "../lib/body/orientation";
 import { boxIou } from "../lib/eval/metrics";
 import { PRETRAINED_DIR } from "../lib/stages/pretrain";
-import { MIN_HEIGHT_PX, meanPose, predictSource, scoreStudio } from "../lib/stages/evaluate";
+import { MIN_HEIGHT_PX, meanPose, meanTorsoPose, predictSource, scoreStudio } from "../lib/stages/evaluate";
 import type { PersonLabel } from "../lib/data/records";
 
 function relYaw(p: PersonLabel): number | null {
@@ -62,21 +61,8 @@ async function main(): Promise<void> {
       console.log(`| ${pose} | ${yaw} | ${det.precision.toFixed(3)} / ${det.recall.toFixed(3)} | ${mm.mpjpe_mm.toFixed(1)} (${(mm.mpjpe_mm / bm.mpjpe_mm).toFixed(3)}) | ${mm.pa_mpjpe_mm.toFixed(1)} (${(mm.pa_mpjpe_mm / bm.pa_mpjpe_mm).toFixed(3)}) | ${med.toFixed(1)} | ${(100 * flips).toFixed(1)}% of ${errs.length} |`);
     }
   }
-  // A reference that sees no image: the mean torso-frame pose of the training set. Under PA-MPJPE
-  // (which aligns the rotation) this is what a model scores that only learned the canonical mean.
-  const pre = domainDataset("pretrain", cfg, 0);
-  const acc = Array.from({ length: 17 }, () => [0, 0, 0]);
-  let count = 0;
-  for (let i = 0; i < 2000; i++) {
-    const s = pre.get(i);
-    for (const p of s.people) {
-      const t = orientationTarget(p.joints3dRel, personRay(p, s));
-      if (!t) continue;
-      t.canonical.forEach((q, j) => q.forEach((v, d) => (acc[j][d] += v)));
-      count++;
-    }
-  }
-  const canonMean = acc.map((q) => q.map((v) => v / count));
+  // A reference that sees no image (lib/stages/evaluate.ts, meanTorsoPose).
+  const canonMean = meanTorsoPose(domainDataset("pretrain", cfg, 0), 2000);
   const preds = predictSource(model, studioDataset(cfg, 0), { quiet: true });
   const c = scoreStudio(preds, "tall", () => canonMean).summary.find((r) => r.protocol === "crmh" && r.sequence === "all")!;
   const b = scoreStudio(preds, "tall", () => mp).summary.find((r) => r.protocol === "crmh" && r.sequence === "all")!;

@@ -78,7 +78,8 @@ export const DEFAULT_TRAIN: TrainConfig = {
 /**
  * Pretraining from scratch on the world (the "github ckpt" analogue): Adam at 3e-3 (better than 1e-3
  * in 600-step probes, docs/model-notes.md) with cosine decay, batch 16 (wasm's per-op overhead makes
- * smaller batches slower per image), and the issue's 60-minute budget as the stop.
+ * smaller batches slower per image), and the issue's 60-minute budget as the stop. 8,000 steps: 5,000
+ * took 32 minutes on this machine with the yaw loss still falling (docs/model-notes.md section 9).
  */
 export const DEFAULT_PRETRAIN: TrainConfig = {
   ...DEFAULT_TRAIN,
@@ -88,7 +89,7 @@ export const DEFAULT_PRETRAIN: TrainConfig = {
   warmupSteps: 100,
   schedule: "cosine",
   batchSize: 16,
-  epochs: 20,
+  epochs: 32,
   stepsPerEpoch: 250,
   maxMinutes: 60,
   workers: 2,
