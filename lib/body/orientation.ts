@@ -5,7 +5,7 @@
  * capsule body seen from the front or the back looks much alike, so the 3D heads of the first
  * pretraining run learned little more than the mean pose (docs/model-notes.md section 3: an oracle
  * body frame plus the mean pose in that frame already gives 0.73x the mean pose's MPJPE). So the
- * model predicts the pose in the body's own TORSO FRAME (`canonicalPose`, unimodal: articulation
+ * model predicts the pose in the body's own TORSO FRAME (`orientationTarget(...).canonical`: articulation
  * only) and, separately, the torso frame's rotation in camera axes, as
  *
  *   T = R_y(psi) . F . Q

@@ -33,7 +33,8 @@ export interface DecodeOptions {
   /**
    * How the yaw class becomes a pose: "argmax" (default) turns the torso-frame pose by the most likely
    * class; "expected" averages the pose turned by every class, weighted by its probability (lower
-   * MPJPE when front and back are confused, but the average of two turned poses is not a pose).
+   * MPJPE only while the class is near chance, and the average of two turned poses is not a pose:
+   * docs/model-notes.md sections 8-9).
    */
   yaw?: "argmax" | "expected";
   /** Mark the predicted betas as a shape label (default false: upstream pseudo labels carry no shape). */
