@@ -16,7 +16,7 @@ import { domainDataset, studioDataset } from "../lib/data/datasets";
 import { rayYaw, torsoFrame, wrapAngle } from "../lib/body/orientation";
 import { boxIou } from "../lib/eval/metrics";
 import { PRETRAINED_DIR } from "../lib/stages/pretrain";
-import { MIN_HEIGHT_PX, meanPose, meanTorsoPose, predictSource, scoreStudio } from "../lib/stages/evaluate";
+import { MIN_HEIGHT_PX, meanPoses, predictSource, scoreStudio } from "../lib/stages/evaluate";
 import type { PersonLabel } from "../lib/data/records";
 
 function relYaw(p: PersonLabel): number | null {
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   const dir = process.argv[2] ?? PRETRAINED_DIR;
   const { model } = await loadCheckpoint(dir);
   const cfg = resolveConfig({ quick: false, argv: [] });
-  const mp = meanPose(domainDataset("pretrain", cfg, 0), 2000);
+  const { camera: mp, torso: canonMean } = meanPoses(domainDataset("pretrain", cfg, 0), 2000);
   console.log(`checkpoint ${dir}; studio test set of the embedded synthetic world, people >= ${MIN_HEIGHT_PX} px, crmh protocol`);
   console.log("| 3D from | yaw decoding | det P / R | MPJPE mm (ratio to mean pose) | PA-MPJPE mm (ratio) | median yaw error deg | yaw error > 90 deg |");
   console.log("|---|---|---:|---:|---:|---:|---:|");
@@ -61,8 +61,7 @@ async function main(): Promise<void> {
       console.log(`| ${pose} | ${yaw} | ${det.precision.toFixed(3)} / ${det.recall.toFixed(3)} | ${mm.mpjpe_mm.toFixed(1)} (${(mm.mpjpe_mm / bm.mpjpe_mm).toFixed(3)}) | ${mm.pa_mpjpe_mm.toFixed(1)} (${(mm.pa_mpjpe_mm / bm.pa_mpjpe_mm).toFixed(3)}) | ${med.toFixed(1)} | ${(100 * flips).toFixed(1)}% of ${errs.length} |`);
     }
   }
-  // A reference that sees no image (lib/stages/evaluate.ts, meanTorsoPose).
-  const canonMean = meanTorsoPose(domainDataset("pretrain", cfg, 0), 2000);
+  // canonMean: the reference that sees no image (lib/stages/evaluate.ts, meanPoses).
   const preds = predictSource(model, studioDataset(cfg, 0), { quiet: true });
   const c = scoreStudio(preds, "tall", () => canonMean).summary.find((r) => r.protocol === "crmh" && r.sequence === "all")!;
   const b = scoreStudio(preds, "tall", () => mp).summary.find((r) => r.protocol === "crmh" && r.sequence === "all")!;

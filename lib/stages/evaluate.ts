@@ -78,40 +78,48 @@ export function scoreStudio(preds: readonly FramePrediction[], people: "all" | "
   return { people, summary, detection, rows };
 }
 
-/** The mean root-relative pose [17][3] over the people of `n` samples of a labeled source. */
-export function meanPose(source: SampleSource, n: number): number[][] {
-  const acc = Array.from({ length: 17 }, () => [0, 0, 0]);
-  let count = 0;
-  for (let i = 0; i < Math.min(n, source.size); i++) {
-    for (const p of source.get(i).people) {
-      p.joints3dRel.forEach((q, j) => q.forEach((v, k) => (acc[j][k] += v)));
-      count++;
-    }
-  }
-  if (!count) throw new Error(`meanPose: no labeled people in the first ${n} samples of ${source.name}`);
-  return acc.map((q) => q.map((v) => v / count));
+/**
+ * Both mean poses [17][3] over the people of the first `n` samples of a labeled source, in one pass
+ * (the samples are rendered on demand, so reading them once matters):
+ * - camera: the mean root-relative pose in camera coordinates (the mean-pose baseline);
+ * - torso: the mean pose in the torso frame (lib/body/orientation.ts), a reference that sees no
+ *   image. PA-MPJPE aligns the rotation, so under PA this is what a model scores that learned the
+ *   torso-frame mean and nothing from the pixels (the camera-frame mean is a yaw-averaged, flattened
+ *   body, a weak reference under PA).
+ */
+export function meanPoses(source: SampleSource, n: number): { camera: number[][]; torso: number[][] } {
+  const m = meanPosesOrNone(source, n);
+  if (!m.torso || !m.camera) throw new Error(`meanTorsoPose: no labeled people with a torso frame in the first ${n} samples of ${source.name}`);
+  return { camera: m.camera, torso: m.torso };
 }
 
-/**
- * The mean pose [17][3] in the torso frame (lib/body/orientation.ts) over the people of `n` samples:
- * a reference that sees no image. PA-MPJPE aligns the rotation, so under PA this is what a model
- * scores that learned the torso-frame mean and nothing from the pixels (the camera-frame mean pose
- * above is a yaw-averaged, flattened body, a weak reference under PA).
- */
-export function meanTorsoPose(source: SampleSource, n: number): number[][] {
-  const acc = Array.from({ length: 17 }, () => [0, 0, 0]);
-  let count = 0;
+function meanPosesOrNone(source: SampleSource, n: number): { camera: number[][] | null; torso: number[][] | null } {
+  const cam = Array.from({ length: 17 }, () => [0, 0, 0]), torso = Array.from({ length: 17 }, () => [0, 0, 0]);
+  let nCam = 0, nTorso = 0;
   for (let i = 0; i < Math.min(n, source.size); i++) {
     const s = source.get(i);
     for (const p of s.people) {
+      p.joints3dRel.forEach((q, j) => q.forEach((v, k) => (cam[j][k] += v)));
+      nCam++;
       const t = p.has3d ? orientationTarget(p.joints3dRel, personRay(p, s)) : null;
       if (!t || !t.canonical.every((q) => q.every(Number.isFinite))) continue;
-      t.canonical.forEach((q, j) => q.forEach((v, k) => (acc[j][k] += v)));
-      count++;
+      t.canonical.forEach((q, j) => q.forEach((v, k) => (torso[j][k] += v)));
+      nTorso++;
     }
   }
-  if (!count) throw new Error(`meanTorsoPose: no labeled people with a torso frame in the first ${n} samples of ${source.name}`);
-  return acc.map((q) => q.map((v) => v / count));
+  return { camera: nCam ? cam.map((q) => q.map((v) => v / nCam)) : null, torso: nTorso ? torso.map((q) => q.map((v) => v / nTorso)) : null };
+}
+
+/** The mean root-relative pose [17][3] in camera coordinates (meanPoses; needs no torso frames). */
+export function meanPose(source: SampleSource, n: number): number[][] {
+  const m = meanPosesOrNone(source, n).camera;
+  if (!m) throw new Error(`meanPose: no labeled people in the first ${n} samples of ${source.name}`);
+  return m;
+}
+
+/** The mean pose [17][3] in the torso frame (meanPoses). */
+export function meanTorsoPose(source: SampleSource, n: number): number[][] {
+  return meanPoses(source, n).torso;
 }
 
 /** Which 3D output to read: the body model's joints ("fk") or the direct 3D head ("direct"). */
@@ -133,8 +141,7 @@ export function evaluateOnStudio(model: tf.LayersModel, cfg: Config, seed: numbe
   const pose = opts.pose ?? "fk";
   const preds = predictSource(model, studioDataset(cfg, seed), { quiet: opts.quiet, pose });
   const nMean = opts.meanPoseSamples ?? (cfg.quick ? 64 : 2000);
-  const mp = meanPose(domainDataset("pretrain", cfg, seed), nMean);
-  const mt = meanTorsoPose(domainDataset("pretrain", cfg, seed), nMean);
+  const { camera: mp, torso: mt } = meanPoses(domainDataset("pretrain", cfg, seed), nMean);
   const groups = ["all", "tall"] as const;
   return {
     preds,
