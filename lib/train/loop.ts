@@ -78,8 +78,9 @@ export const DEFAULT_TRAIN: TrainConfig = {
 /**
  * Pretraining from scratch on the world (the "github ckpt" analogue): Adam at 3e-3 (better than 1e-3
  * in 600-step probes, docs/model-notes.md) with cosine decay, batch 16 (wasm's per-op overhead makes
- * smaller batches slower per image), and the issue's 60-minute budget as the stop. 8,000 steps: 5,000
- * took 32 minutes on this machine with the yaw loss still falling (docs/model-notes.md section 9).
+ * smaller batches slower per image), and the issue's 60-minute budget as the stop. 7,000 steps: 8,000
+ * took 51.8 minutes with centre-cell regression (docs/model-notes.md section 9), and the 2x2-block
+ * regression (`loss.regressAt`) makes a step ~17% slower (section 10).
  */
 export const DEFAULT_PRETRAIN: TrainConfig = {
   ...DEFAULT_TRAIN,
@@ -89,7 +90,7 @@ export const DEFAULT_PRETRAIN: TrainConfig = {
   warmupSteps: 100,
   schedule: "cosine",
   batchSize: 16,
-  epochs: 32,
+  epochs: 28,
   stepsPerEpoch: 250,
   maxMinutes: 60,
   workers: 2,

@@ -11,7 +11,7 @@
  * Terms (units):
  * - heatmap: CenterNet's penalty-reduced focal loss on the centre heatmap, summed over cells and
  *   divided by the number of people.
- * - box: L1 on the box centre's offset in its cell (cells) and the box size (/ S).
+ * - box: L1 on the box centre's offset from its regression cell's corner (cells) and the box size (/ S).
  * - joints2d: L1 on the 17 2D joints, in units of the input side S (0.01 = 1.3 px at 128).
  * - joints3d: L1 per coordinate on the 17 pelvis-relative 3D joints from the body model, metres, in
  *   the person's torso frame (lib/body/orientation.ts: articulation without the body's orientation).
@@ -50,6 +50,19 @@ export interface LossConfig {
   /** Heatmap gaussian sigma, cells: max(centreSigmaMin, centreSigmaScale * sqrt(box area) / stride). */
   centreSigmaScale: number;
   centreSigmaMin: number;
+  /**
+   * Where the heatmap gaussian is centred: "cell" = the middle of the cell holding the box centre
+   * (CenterNet), "exact" = the box centre itself, so that a centre near a cell edge also gives the
+   * cell across the edge a high target (and a small focal penalty) instead of 0.14 at sigma 0.5.
+   */
+  centreGaussian: "cell" | "exact";
+  /**
+   * Cells whose map rows are trained to regress a person (box, 2D, 3D, orientation, ...): "centre" =
+   * the centre cell only, "nearest4" = the 2x2 block around the box centre (targets.ts), where the
+   * heatmap peak lands; the shipped checkpoint of session 9 read half its people at untrained cells
+   * (docs/model-notes.md section 10).
+   */
+  regressAt: "centre" | "nearest4";
   /** Local joint rotations beyond this angle (degrees) cost in posePrior. */
   poseAngleLimitDeg: number;
 }
@@ -65,6 +78,8 @@ export const DEFAULT_LOSS: LossConfig = {
   focalBeta: 4,
   centreSigmaScale: 0.1,
   centreSigmaMin: 0.5,
+  centreGaussian: "exact",
+  regressAt: "nearest4",
   poseAngleLimitDeg: 150,
 };
 
@@ -172,7 +187,7 @@ export interface Losses {
 
 /**
  * All terms for the model's output maps and a batch's targets. The per-person parameters are read at
- * each person's centre cell by a one-hot matmul (gather's gradient needs a kernel wasm lacks) and only
+ * each person's regression cells (`regressAt`) by a one-hot matmul (gather's gradient needs a kernel wasm lacks) and only
  * those people go through the body model. Returns new tensors (the caller disposes them).
  * @param maps [B, G, G, 240] raw model output
  */

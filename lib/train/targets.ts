@@ -4,7 +4,8 @@
  * person slot the cell it is read from, its regression targets, masks from its `has*` flags and a
  * weight from its label source. Everything random takes an explicit Rng.
  *
- * Legend: B images, M person slots per image (the most people in any image of the batch), P = B * M,
+ * Legend: B images, M person slots per image (the most people in any image of the batch, times the
+ * regression rows per person), P = B * M,
  * S model input side px, G grid side, J = 17 H36M joints. Image px are the sample's own; the model
  * sees them scaled by S / width.
  */
@@ -88,15 +89,15 @@ export interface Batch {
   heat: tf.Tensor4D;
   /** [B] detection-loss weight of each image (the source weight of its people) */
   imageWeight: tf.Tensor1D;
-  /** [B, M, G*G] one-hot of each person slot's centre cell (all zero for an empty slot) */
+  /** [B, M, G*G] one-hot of each slot's regression cell (all zero for an empty slot); person m's rows are m * R .. m * R + R - 1, its centre cell first */
   select: tf.Tensor3D;
   /** [P] 1 for a slot holding a person */
   personMask: tf.Tensor1D;
   /** [P] loss weight of the person's label source (cfg.sourceWeight) */
   weight: tf.Tensor1D;
-  /** [P, 4] box centre offset in its cell (cells), box width and height / S */
+  /** [P, 4] box centre minus the slot cell's top-left corner (cells), box width and height / S */
   box: tf.Tensor2D;
-  /** [P, J, 2] (joint px - cell centre px) / S, model px */
+  /** [P, J, 2] (joint px - slot cell centre px) / S, model px */
   joints2d: tf.Tensor3D;
   /** [P, J] has2d and a finite 2D label */
   mask2d: tf.Tensor2D;
@@ -151,18 +152,47 @@ function centreOf(box: readonly number[], sx: number, sy: number, geom: ModelGeo
   const sigma = Math.max(cfg.centreSigmaMin, (cfg.centreSigmaScale * Math.sqrt(w * h)) / geom.stride);
   return { cx, cy, w, h, ix, iy, sigma };
 }
+type Centre = ReturnType<typeof centreOf>;
+
+/** Regression rows per person for `LossConfig.regressAt`. */
+export function rowsPerPerson(cfg: Pick<LossConfig, "regressAt">): number {
+  return cfg.regressAt === "nearest4" ? 4 : 1;
+}
+
+/**
+ * The cells a person's regression targets are written at (`LossConfig.regressAt`), its centre cell
+ * first. "nearest4": the 2x2 block of cells whose centres surround the box centre, i.e. the centre
+ * cell and its neighbours towards the centre's nearer cell edges: the cells the heatmap peak lands on
+ * when the net cannot tell which side of a cell edge the centre is (docs/model-notes.md section 10).
+ * A non-centre cell is dropped (null) when it is off the grid, is another person's centre cell, or
+ * lies nearer another person's centre: every cell then belongs to one person.
+ */
+function regressionCells(c: Centre, all: readonly Centre[], geom: ModelGeometry, cfg: LossConfig): ([number, number] | null)[] {
+  if (rowsPerPerson(cfg) === 1) return [[c.ix, c.iy]];
+  const G = geom.grid, st = geom.stride;
+  const ox = c.cx / st - c.ix < 0.5 ? c.ix - 1 : c.ix + 1, oy = c.cy / st - c.iy < 0.5 ? c.iy - 1 : c.iy + 1;
+  const d2 = (o: Centre, x: number, y: number) => (o.cx - (x + 0.5) * st) ** 2 + (o.cy - (y + 0.5) * st) ** 2;
+  const cell = ([x, y]: [number, number]): [number, number] | null => {
+    if (x < 0 || y < 0 || x >= G || y >= G) return null;
+    const mine = d2(c, x, y);
+    return all.some((o) => o !== c && ((o.ix === x && o.iy === y) || d2(o, x, y) < mine)) ? null : [x, y];
+  };
+  return [[c.ix, c.iy], cell([ox, c.iy]), cell([c.ix, oy]), cell([ox, oy])];
+}
 
 /**
  * Targets of a batch of (already augmented) samples for a model of geometry `geom`. The heatmap puts
- * a gaussian (sigma = max(centreSigmaMin, centreSigmaScale * sqrt(box area) / stride) cells) at the
- * cell holding each box centre, as CenterNet does; two people whose centres share a cell both keep
- * their slots (rare, and the loss then averages their targets).
+ * a gaussian (sigma = max(centreSigmaMin, centreSigmaScale * sqrt(box area) / stride) cells) around
+ * each box centre (`centreGaussian`: at the centre cell's centre as CenterNet does, or at the exact
+ * sub-cell position) and exactly 1 at the cell holding it; two people whose centres share a cell both
+ * keep their slots (rare, and the loss then averages their targets). Each person fills
+ * `rowsPerPerson(cfg)` slots, one per regression cell, with that cell's box offset and 2D offsets.
  */
 export function buildBatch(samples: readonly Sample[], geom: ModelGeometry, cfg: LossConfig): Batch {
-  const B = samples.length, G = geom.grid, S = geom.inputSize, J = NUM_EVAL_JOINTS;
+  const B = samples.length, G = geom.grid, S = geom.inputSize, J = NUM_EVAL_JOINTS, R = rowsPerPerson(cfg);
   const usable = samples.map((s) => s.people.filter((p) => p.box[2] > p.box[0] && p.box[3] > p.box[1]));
   const skipped = samples.reduce((n, s, b) => n + s.people.length - usable[b].length, 0);
-  const M = Math.max(1, ...usable.map((u) => u.length));
+  const M = Math.max(1, ...usable.map((u) => u.length)) * R;
   const P = B * M;
   const heat = new Float32Array(B * G * G), imageWeight = new Float32Array(B), select = new Float32Array(B * M * G * G);
   const personMask = new Float32Array(P), weight = new Float32Array(P), box = new Float32Array(P * 4);
@@ -173,50 +203,56 @@ export function buildBatch(samples: readonly Sample[], geom: ModelGeometry, cfg:
     const sx = S / s.width, sy = S / s.height;
     const ws = usable[b].map((p) => cfg.sourceWeight[p.source]);
     imageWeight[b] = ws.length ? ws.reduce((a, c) => a + c, 0) / ws.length : cfg.sourceWeight.gt;
+    const centres = usable[b].map((p) => centreOf(p.box, sx, sy, geom, cfg));
     usable[b].forEach((p, m) => {
-      const k = b * M + m;
-      const c = centreOf(p.box, sx, sy, geom, cfg);
+      const c = centres[m];
+      // The gaussian's centre, in cells: the centre cell's middle (CenterNet) or the box centre itself.
+      const gx = cfg.centreGaussian === "exact" ? c.cx / geom.stride - 0.5 : c.ix, gy = cfg.centreGaussian === "exact" ? c.cy / geom.stride - 0.5 : c.iy;
       for (let y = 0; y < G; y++) {
         for (let x = 0; x < G; x++) {
-          const v = Math.exp(-((x - c.ix) ** 2 + (y - c.iy) ** 2) / (2 * c.sigma * c.sigma));
+          const v = x === c.ix && y === c.iy ? 1 : Math.exp(-((x - gx) ** 2 + (y - gy) ** 2) / (2 * c.sigma * c.sigma));
           const i = (b * G + y) * G + x;
           heat[i] = Math.max(heat[i], v);
         }
       }
-      select[k * G * G + c.iy * G + c.ix] = 1;
-      personMask[k] = 1;
-      weight[k] = ws[m];
-      box.set([c.cx / geom.stride - c.ix, c.cy / geom.stride - c.iy, c.w / S, c.h / S], k * 4);
-      const ccx = (c.ix + 0.5) * geom.stride, ccy = (c.iy + 0.5) * geom.stride;
       const orient = p.has3d ? orientationTarget(p.joints3dRel, personRay(p, s)) : null;
-      if (orient) {
-        yawBin[k * YAW_BINS + orient.bin] = 1;
-        yawRes[k] = orient.residual;
-        tilt.set(orient.tilt6d, k * 6);
-        maskOrient[k] = 1;
-      }
-      for (let j = 0; j < J; j++) {
-        const q = p.joints2d[j];
-        if (p.has2d && finite(q)) {
-          j2[(k * J + j) * 2] = (q[0] * sx - ccx) / S;
-          j2[(k * J + j) * 2 + 1] = (q[1] * sy - ccy) / S;
-          m2[k * J + j] = 1;
-        }
-        const r = orient?.canonical[j];
-        if (orient && finite(r) && finite(p.joints3dRel[j])) {
-          j3.set(r!, (k * J + j) * 3);
-          m3[k * J + j] = 1;
-        }
-      }
       const z = p.joints3d[0]?.[2];
-      if (p.has3d && Number.isFinite(z) && z > 0) {
-        depth[k] = depthCode(z, s.camera.fx, s.width);
-        maskDepth[k] = 1;
-      }
-      if (p.hasShape && p.shape.length === NUM_BETAS && finite(p.shape)) {
-        betas.set(p.shape, k * NUM_BETAS);
-        maskShape[k] = 1;
-      }
+      regressionCells(c, centres, geom, cfg).forEach((cell, r) => {
+        if (!cell) return;
+        const [jx, jy] = cell, k = b * M + m * R + r;
+        select[k * G * G + jy * G + jx] = 1;
+        personMask[k] = 1;
+        weight[k] = ws[m];
+        box.set([c.cx / geom.stride - jx, c.cy / geom.stride - jy, c.w / S, c.h / S], k * 4);
+        const ccx = (jx + 0.5) * geom.stride, ccy = (jy + 0.5) * geom.stride;
+        if (orient) {
+          yawBin[k * YAW_BINS + orient.bin] = 1;
+          yawRes[k] = orient.residual;
+          tilt.set(orient.tilt6d, k * 6);
+          maskOrient[k] = 1;
+        }
+        for (let j = 0; j < J; j++) {
+          const q = p.joints2d[j];
+          if (p.has2d && finite(q)) {
+            j2[(k * J + j) * 2] = (q[0] * sx - ccx) / S;
+            j2[(k * J + j) * 2 + 1] = (q[1] * sy - ccy) / S;
+            m2[k * J + j] = 1;
+          }
+          const q3 = orient?.canonical[j];
+          if (orient && finite(q3) && finite(p.joints3dRel[j])) {
+            j3.set(q3!, (k * J + j) * 3);
+            m3[k * J + j] = 1;
+          }
+        }
+        if (p.has3d && Number.isFinite(z) && z > 0) {
+          depth[k] = depthCode(z, s.camera.fx, s.width);
+          maskDepth[k] = 1;
+        }
+        if (p.hasShape && p.shape.length === NUM_BETAS && finite(p.shape)) {
+          betas.set(p.shape, k * NUM_BETAS);
+          maskShape[k] = 1;
+        }
+      });
     });
   });
   return {

@@ -34,24 +34,46 @@ describe("model/decode", () => {
     const person = fakePerson(cam, [0.3, 0.1, 4], betas);
     const sample: Sample = { domain: "lab", index: 0, image: new Float32Array(64 * 64 * 3), width: 64, height: 64, camera: cam, people: [person] };
     const batch = buildBatch([sample], geom, DEFAULT_LOSS);
-    const cell = batch.select.dataSync().indexOf(1);
-    const maps = new Float32Array(16 * MAP_CHANNELS);
-    for (let c = 0; c < 16; c++) maps[c * MAP_CHANNELS + MAP.heat[0]] = -10;
+    // Row k of a [P, ...] target (nearest4: the person has a row per cell of its 2x2 block, centre first).
+    const P = batch.personMask.shape[0];
+    const row = (x: tf.Tensor, k: number) => { const d = x.dataSync(), n = d.length / P; return d.slice(k * n, (k + 1) * n); };
+    const sel = batch.select.arraySync()[0];
+    const cell = sel[0].indexOf(1);
+    const blank = () => {
+      const m = new Float32Array(16 * MAP_CHANNELS);
+      for (let c = 0; c < 16; c++) m[c * MAP_CHANNELS + MAP.heat[0]] = -10;
+      return m;
+    };
+    const maps = blank();
     const put = ([c]: readonly [number, number], vals: ArrayLike<number>) => maps.set(vals, cell * MAP_CHANNELS + c);
     put(MAP.heat, [4]);
-    put(MAP.boxOffset, batch.box.dataSync().slice(0, 2));
-    put(MAP.boxSize, batch.box.dataSync().slice(2, 4));
-    put(MAP.depth, batch.depth.dataSync());
+    put(MAP.boxOffset, row(batch.box, 0).slice(0, 2));
+    put(MAP.boxSize, row(batch.box, 0).slice(2, 4));
+    put(MAP.depth, row(batch.depth, 0));
     put(MAP.betas, betas);
-    put(MAP.joints2d, batch.joints2d.dataSync());
+    put(MAP.joints2d, row(batch.joints2d, 0));
     // The rest pose in the torso frame (every rotation the identity), and the orientation targets
     // (the fixture faces the camera): the decoder turns it into the fixture's camera-frame pose.
     put(MAP.rot6d, Array.from({ length: 24 }, () => [1, 0, 0, 1, 0, 0]).flat());
-    put(MAP.yawLogits, Array.from(batch.yawBin.dataSync()).map((v) => 20 * v));
+    put(MAP.yawLogits, Array.from(row(batch.yawBin, 0)).map((v) => 20 * v));
     put(MAP.yawResidual, new Array(MAP.yawResidual[1]).fill(batch.yawResidual.dataSync()[0]));
-    put(MAP.tilt6d, batch.tilt6d.dataSync());
-    put(MAP.joints3d, batch.joints3dCanon.dataSync());
+    put(MAP.tilt6d, row(batch.tilt6d, 0));
+    put(MAP.joints3d, row(batch.joints3dCanon, 0));
     assert.ok(Math.abs(batch.yawResidual.dataSync()[0]) > 0.01, "the person is off-axis, so the ray matters");
+    // Every other regression row, written at its own cell alone, decodes to the same box and 2D joints.
+    const others = Array.from(batch.personMask.dataSync()).flatMap((m, k) => (m && k > 0 ? [k] : []));
+    assert.ok(others.length >= 1, "nearest4 gives the person more than its centre row");
+    for (const k of others) {
+      const m = blank(), at = sel[k].indexOf(1) * MAP_CHANNELS;
+      m[at + MAP.heat[0]] = 4;
+      m.set(row(batch.box, k), at + MAP.boxOffset[0]);
+      m.set(row(batch.joints2d, k), at + MAP.joints2d[0]);
+      const tk = tf.tensor4d(m, [1, 4, 4, MAP_CHANNELS]);
+      const [[q]] = decodeMaps(tk, [cam], geom, { joints2d: "regressed", pose: "direct" });
+      tk.dispose();
+      q.box.forEach((v, i) => assert.ok(Math.abs(v - person.box[i]) < 1e-3, `row ${k} box[${i}] ${v} vs ${person.box[i]}`));
+      q.joints2d.forEach((p2, j) => p2.forEach((v, d) => assert.ok(Math.abs(v - person.joints2d[j][d]) < 2e-3, `row ${k} joints2d[${j}][${d}]`)));
+    }
     disposeBatch(batch);
     const t = tf.tensor4d(maps, [1, 4, 4, MAP_CHANNELS]);
     // The direct head holds the exact torso-frame target; the body model's identity pose is the

@@ -70,7 +70,7 @@ describe("train/targets", () => {
     b.joints3dRel = b.joints3dRel.map((q, j) => (j === 3 ? [NaN, NaN, NaN] : q)); // a missing 3D joint
     const empty: Sample = { domain: "street", index: 1, image: new Float32Array(64 * 64 * 3), width: 64, height: 64, camera: cam, people: [] };
     const s: Sample = { ...empty, index: 0, people: [a, b, { ...a, box: [10, 10, 10, 20] }] };
-    const cfg = { ...DEFAULT_LOSS, sourceWeight: { gt: 1, pseudo: 0.25 } };
+    const cfg = { ...DEFAULT_LOSS, sourceWeight: { gt: 1, pseudo: 0.25 }, regressAt: "centre" as const };
     const batch = buildBatch([s, empty], geom, cfg);
     assert.deepEqual([batch.numPeople, batch.skipped], [2, 1]);
     assert.deepEqual(batch.select.shape, [2, 2, 16]);
@@ -109,5 +109,43 @@ describe("train/targets", () => {
     const before = tf.memory().numTensors;
     disposeBatch(batch);
     assert.equal(before - tf.memory().numTensors, 19, "every tensor of the batch is freed");
+  });
+
+  it("nearest4: regresses each person at the 2x2 cells around its centre, one person per cell; exact gaussians", () => {
+    // Model px = sample px / 2 (64 -> 32), stride 8, grid 4. a's box centre (13, 22) lies in cell
+    // (1, 2) at (0.625, 0.75) of it, so its block is x in {1, 2}, y in {2, 3}. b's centre (19, 20) is
+    // in cell (2, 2): a's row there goes, and (2, 3) is nearer b's centre (65 px^2 vs 85), (1, 3) nearer a's.
+    const cam = fakeCamera(64);
+    const a = { ...fakePerson(cam, [0, 0.2, 5], [0, 0, 0, 0, 0]), box: [18, 28, 34, 60] as [number, number, number, number] };
+    const b = { ...fakePerson(cam, [0.3, 0, 5], [0, 0, 0, 0, 0]), box: [30, 24, 46, 56] as [number, number, number, number] };
+    const s: Sample = { domain: "pretrain", index: 0, image: new Float32Array(64 * 64 * 3), width: 64, height: 64, camera: cam, people: [a, b] };
+    const batch = buildBatch([s], geom, { ...DEFAULT_LOSS, regressAt: "nearest4", centreGaussian: "exact" });
+    assert.deepEqual(batch.select.shape, [1, 8, 16]);
+    const sel = batch.select.arraySync()[0].map((row) => row.indexOf(1));
+    const cellOf = (x: number, y: number) => y * 4 + x;
+    assert.deepEqual(sel, [cellOf(1, 2), -1, cellOf(1, 3), -1, cellOf(2, 2), -1, cellOf(2, 3), -1]);
+    assert.deepEqual(Array.from(batch.personMask.dataSync()), [1, 0, 1, 0, 1, 0, 1, 0]);
+    const box = batch.box.arraySync();
+    [[0.625, 0.75], [0, 0], [0.625, -0.25], [0, 0], [19 / 8 - 2, 0.5], [0, 0], [19 / 8 - 2, -0.5], [0, 0]].forEach((o, k) =>
+      o.forEach((v, i) => assert.ok(Math.abs(box[k][i] - v) < 1e-6, `row ${k} offset ${i}: ${box[k][i]} vs ${v}`)));
+    assert.ok(Math.abs(box[2][2] - 8 / 32) < 1e-6 && Math.abs(box[2][3] - 16 / 32) < 1e-6, "the size is the same in every row");
+    const j2 = batch.joints2d.arraySync();
+    assert.ok(Math.abs(j2[2][0][1] - (a.joints2d[0][1] / 2 - 3.5 * 8) / 32) < 1e-6, "2D offsets from the row's own cell centre");
+    const y3 = batch.joints3dCanon.arraySync();
+    assert.deepEqual(y3[2], y3[0], "3D targets do not depend on the cell");
+    assert.deepEqual(Array.from(batch.maskOrient.dataSync()), [1, 0, 1, 0, 1, 0, 1, 0]);
+    // Exact gaussians (sigma 0.5 cells: the boxes are small): centred at (13/8 - 0.5, 22/8 - 0.5) cells for a.
+    const heat = batch.heat.dataSync();
+    assert.equal(heat[cellOf(1, 2)], 1);
+    assert.equal(heat[cellOf(2, 2)], 1);
+    const g = (x: number, y: number, cx: number, cy: number) => Math.exp(-((x - (cx / 8 - 0.5)) ** 2 + (y - (cy / 8 - 0.5)) ** 2) / 0.5);
+    assert.ok(Math.abs(heat[cellOf(1, 3)] - Math.max(g(1, 3, 13, 22), g(1, 3, 19, 20))) < 1e-6);
+    assert.ok(Math.abs(heat[cellOf(0, 0)] - Math.max(g(0, 0, 13, 22), g(0, 0, 19, 20))) < 1e-6);
+    // The same person alone keeps all four rows; at the grid's edge the off-grid rows are dropped.
+    const alone = buildBatch([{ ...s, people: [a] }], geom, { ...DEFAULT_LOSS, regressAt: "nearest4" });
+    assert.deepEqual(Array.from(alone.personMask.dataSync()), [1, 1, 1, 1]);
+    const corner = buildBatch([{ ...s, people: [{ ...a, box: [0, 0, 6, 10] as [number, number, number, number] }] }], geom, { ...DEFAULT_LOSS, regressAt: "nearest4" });
+    assert.deepEqual(Array.from(corner.personMask.dataSync()), [1, 0, 0, 0]);
+    [batch, alone, corner].forEach(disposeBatch);
   });
 });
