@@ -37,6 +37,15 @@ export interface DecodeOptions {
    * docs/model-notes.md sections 8-9).
    */
   yaw?: "argmax" | "expected";
+  /**
+   * Which map rows give a person: "peak" (default) the peak cell's row; "block" the heat-weighted mean
+   * of the rows at the 2x2 cells around the centre the peak's row regresses (the cells training writes
+   * each person's targets at with `loss.regressAt: "nearest4"`, lib/train/targets.ts): cell-relative
+   * channels (box offset, 2D joints) are made relative to the peak cell first, everything else is
+   * averaged as it is (6D rotations before Gram-Schmidt, yaw logits). "blockPose": the same, but the
+   * box from the peak's row alone.
+   */
+  cells?: "peak" | "block" | "blockPose";
   /** Mark the predicted betas as a shape label (default false: upstream pseudo labels carry no shape). */
   hasShape?: boolean;
   /** Written into each label's provenance (default "predict"). */
@@ -80,6 +89,48 @@ export function findPeaks(heatLogits: tf.Tensor4D, threshold: number, maxPeople:
 }
 
 /**
+ * `cells: "block"` (DecodeOptions): each peak's row replaced by the heat-weighted mean of the rows at
+ * the 2x2 cells around the box centre the peak's row regresses, off-grid cells left out.
+ */
+function blockRows(peakRows: Float32Array, peaks: readonly Peak[], G: number, gatherRows: (cells: number[]) => Float32Array, keepBox: boolean): Float32Array {
+  const C = MAP_CHANNELS, J = NUM_EVAL_JOINTS;
+  const blocks = peaks.map((p, n) => {
+    const ix = p.cell % G, iy = Math.floor(p.cell / G);
+    const cx = ix + peakRows[n * C + MAP.boxOffset[0]], cy = iy + peakRows[n * C + MAP.boxOffset[0] + 1]; // cells
+    const x0 = Math.floor(cx - 0.5), y0 = Math.floor(cy - 0.5);
+    const cells: [number, number][] = [];
+    for (const y of [y0, y0 + 1]) for (const x of [x0, x0 + 1]) if (x >= 0 && y >= 0 && x < G && y < G) cells.push([x, y]);
+    if (!cells.some(([x, y]) => x === ix && y === iy)) cells.push([ix, iy]); // a centre regressed outside its own block keeps the peak's row
+    return { ix, iy, cells };
+  });
+  const flatCells = blocks.flatMap((b, n) => b.cells.map(([x, y]) => peaks[n].image * G * G + y * G + x));
+  const got = gatherRows(flatCells);
+  const out = new Float32Array(peaks.length * C);
+  let at = 0;
+  blocks.forEach((b, n) => {
+    let wsum = 0;
+    for (const [x, y] of b.cells) {
+      const row = got.subarray(at * C, (at + 1) * C);
+      at++;
+      const w = 1 / (1 + Math.exp(-row[MAP.heat[0]]));
+      wsum += w;
+      for (let c = 0; c < C; c++) out[n * C + c] += w * row[c];
+      // Cell-relative channels, re-expressed from cell (x, y) to the peak cell (ix, iy): the box offset
+      // is in cells, the 2D joints in units of S from the cell centre (one cell = 1 / G).
+      out[n * C + MAP.boxOffset[0]] += w * (x - b.ix);
+      out[n * C + MAP.boxOffset[0] + 1] += w * (y - b.iy);
+      for (let j = 0; j < J; j++) {
+        out[n * C + MAP.joints2d[0] + 2 * j] += (w * (x - b.ix)) / G;
+        out[n * C + MAP.joints2d[0] + 2 * j + 1] += (w * (y - b.iy)) / G;
+      }
+    }
+    for (let c = 0; c < C; c++) out[n * C + c] /= wsum;
+    if (keepBox) for (let c = MAP.boxOffset[0]; c < MAP.boxSize[0] + MAP.boxSize[1]; c++) out[n * C + c] = peakRows[n * C + c];
+  });
+  return out;
+}
+
+/**
  * People from output maps.
  * @param maps    [B, G, G, 262] raw model output
  * @param cameras B intrinsics of the images the maps came from (their width/height are the image size)
@@ -94,13 +145,20 @@ export function decodeMaps(maps: tf.Tensor4D, cameras: readonly CameraIntrinsics
   const result: PersonLabel[][] = peaks.map(() => []);
   if (flat.length === 0) return result;
   const J = NUM_EVAL_JOINTS, S = geom.inputSize, st = geom.stride;
+  const gatherRows = (cells: number[]) => {
+    const t = tf.tidy(() => tf.gather(maps.reshape([B * G * G, MAP_CHANNELS]), tf.tensor1d(cells, "int32")));
+    const d = t.dataSync() as Float32Array;
+    t.dispose();
+    return d;
+  };
+  const peakRows = gatherRows(flat.map((p) => p.image * G * G + p.cell));
+  const rows = opts.cells === "block" || opts.cells === "blockPose" ? blockRows(peakRows, flat, G, gatherRows, opts.cells === "blockPose") : peakRows;
   const [r, j] = tf.tidy(() => {
-    const all = maps.reshape([B * G * G, MAP_CHANNELS]);
-    const r = tf.gather(all, tf.tensor1d(flat.map((p) => p.image * G * G + p.cell), "int32")) as tf.Tensor2D;
+    const r = tf.tensor2d(rows, [flat.length, MAP_CHANNELS]);
     const q = splitParams(r);
     return [r, opts.pose === "direct" ? q.joints3d.clone() : bodyJoints(q.rot6d, q.betas)];
   });
-  const rows = r.dataSync(), rel = j.dataSync();
+  const rel = j.dataSync();
   tf.dispose([r, j]);
   const ch = (n: number, c: number) => rows[n * MAP_CHANNELS + c];
   flat.forEach((p, n) => {

@@ -11,7 +11,8 @@
  *   at a person's centre sees most of a 100 px tall body. The merge is a 1x1 conv: a 3x3 conv over the
  *   192 merged channels cost more than the whole rest of the net (docs/model-notes.md, "context3").
  * - Two 1x1 heads on that grid give the output maps [B, S/8, S/8, 262]: channel 0 a centre-heatmap
- *   logit, channels 1-261 the parameters of the person centred in that cell (`MAP` below): box
+ *   logit, channels 1-261 the parameters of the person centred in or next to that cell (`MAP` below;
+ *   training writes each person's targets at the 2x2 cells around its centre, targets.ts): box
  *   offset and size, a normalised root depth, 5 shape betas, 17 2D joint offsets (an auxiliary
  *   2D output, and the person's 2D root), 24 local joint rotations in 6D form, 17 direct 3D joints
  *   (an auxiliary head: it learned faster than the body-model path in short runs, and a direct

@@ -25,14 +25,14 @@ export interface FramePrediction {
 }
 
 /** Run `model` over a dataset in batches, keeping labels and predictions (not the images). */
-export function predictSource(model: tf.LayersModel, source: SampleSource, opts: { batchSize?: number; scoreThreshold?: number; limit?: number; quiet?: boolean; pose?: PoseHead; yaw?: "argmax" | "expected" } = {}): FramePrediction[] {
+export function predictSource(model: tf.LayersModel, source: SampleSource, opts: { batchSize?: number; scoreThreshold?: number; limit?: number; quiet?: boolean; pose?: PoseHead; yaw?: "argmax" | "expected"; cells?: "peak" | "block" | "blockPose" } = {}): FramePrediction[] {
   const n = Math.min(source.size, opts.limit ?? Infinity), bs = opts.batchSize ?? 32;
   const out: FramePrediction[] = [];
   const bar = opts.quiet ? null : progress(`predict ${source.name}`, n);
   for (let i = 0; i < n; i += bs) {
     const samples: Sample[] = [];
     for (let k = i; k < Math.min(n, i + bs); k++) samples.push(source.get(k));
-    const preds = predict(model, samples.map((s) => s.image), samples.map((s) => s.camera), { scoreThreshold: opts.scoreThreshold, batchSize: bs, pose: opts.pose, yaw: opts.yaw });
+    const preds = predict(model, samples.map((s) => s.image), samples.map((s) => s.camera), { scoreThreshold: opts.scoreThreshold, batchSize: bs, pose: opts.pose, yaw: opts.yaw, cells: opts.cells });
     samples.forEach((s, k) => out.push({ sequence: s.sequence ?? s.domain, frame: s.frame ?? s.index, camera: s.cameraName ?? "", gt: s.people.length ? s.people : s.truth ?? [], pred: preds[k] }));
     bar?.tick(samples.length);
   }

@@ -88,7 +88,7 @@ export const DEFAULT_LOSS: LossConfig = {
  * -sum[ y=1: (1-p)^a log p ; else: (1-y)^b p^a log(1-p) ] / max(#people, 1), each image's sum times
  * its weight. log p = -softplus(-x) and log(1-p) = -softplus(x) keep it finite for any logit.
  * @param logits      [B, G, G, 1]
- * @param gt          [B, G, G, 1] gaussians, exactly 1 at people's centre cells
+ * @param gt          [B, G, G, 1] gaussians, exactly 1 at people's centre cells (targets.ts)
  * @param imageWeight [B]
  */
 export function focalLoss(logits: tf.Tensor, gt: tf.Tensor, imageWeight: tf.Tensor, alpha = 2, beta = 4): tf.Scalar {

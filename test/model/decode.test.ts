@@ -74,6 +74,32 @@ describe("model/decode", () => {
       q.box.forEach((v, i) => assert.ok(Math.abs(v - person.box[i]) < 1e-3, `row ${k} box[${i}] ${v} vs ${person.box[i]}`));
       q.joints2d.forEach((p2, j) => p2.forEach((v, d) => assert.ok(Math.abs(v - person.joints2d[j][d]) < 2e-3, `row ${k} joints2d[${j}][${d}]`)));
     }
+    // cells: "block": all the person's rows written at their cells (heat 4 at the centre, 1 at the
+    // others) average back to the label; an error on one row enters with its heat weight.
+    const full = Float32Array.from(maps);
+    const nb = others[0], nbAt = sel[nb].indexOf(1) * MAP_CHANNELS;
+    for (const k of others) {
+      const at = sel[k].indexOf(1) * MAP_CHANNELS;
+      full.set(maps.subarray(cell * MAP_CHANNELS, (cell + 1) * MAP_CHANNELS), at);
+      full[at + MAP.heat[0]] = 1;
+      full.set(row(batch.box, k).slice(0, 2), at + MAP.boxOffset[0]);
+      full.set(row(batch.joints2d, k), at + MAP.joints2d[0]);
+    }
+    const decodeFull = (m: Float32Array) => {
+      const tk = tf.tensor4d(m, [1, 4, 4, MAP_CHANNELS]);
+      const [[q]] = decodeMaps(tk, [cam], geom, { joints2d: "regressed", pose: "direct", cells: "block" });
+      tk.dispose();
+      return q;
+    };
+    const qb = decodeFull(full);
+    qb.box.forEach((v, i) => assert.ok(Math.abs(v - person.box[i]) < 1e-3, `block box[${i}] ${v} vs ${person.box[i]}`));
+    qb.joints2d.forEach((p2, j) => p2.forEach((v, d) => assert.ok(Math.abs(v - person.joints2d[j][d]) < 2e-3, `block joints2d[${j}][${d}]`)));
+    qb.joints3dRel.forEach((q, j) => q.forEach((v, d) => assert.ok(Math.abs(v - person.joints3dRel[j][d]) < 1e-4, `block joints3dRel[${j}][${d}]`)));
+    const off = Float32Array.from(full);
+    off[nbAt + MAP.boxOffset[0]] += 0.5; // half a cell = 4 model px = 8 image px
+    const qo = decodeFull(off);
+    const wsum = sig(4) + others.length * sig(1);
+    assert.ok(Math.abs((qo.box[0] + qo.box[2]) / 2 - (person.box[0] + person.box[2]) / 2 - (8 * sig(1)) / wsum) < 1e-3, "the error enters with weight sig(1) / sum");
     disposeBatch(batch);
     const t = tf.tensor4d(maps, [1, 4, 4, MAP_CHANNELS]);
     // The direct head holds the exact torso-frame target; the body model's identity pose is the
