@@ -10,17 +10,19 @@
  * `regressAt: "centre"` loss trains), the 2x2 block of cells around the centre (`"nearest4"`), and the
  * highest heatmap logit in the centre cell's 3x3 neighbourhood (where a decoded peak lands). Then, at
  * the peak and at the centre cell: the box-centre error (px), the direct head's torso-frame 3D L1
- * against the label (m per coordinate) and the yaw-class accuracy.
+ * against the label (m per coordinate) and the yaw-class accuracy. Last, the studio metrics of each
+ * decoding's `cells` option (lib/model/decode.ts) for both 3D outputs, against the mean-pose baseline
+ * on the same detections.
  */
 import * as tf from "@tensorflow/tfjs";
 import { orientationTarget } from "../lib/body/orientation";
 import { initBackend } from "../lib/core/backend";
 import { loadCheckpoint } from "../lib/core/checkpoint";
 import { resolveConfig } from "../lib/config";
-import { studioDataset } from "../lib/data/datasets";
-import { MAP, MAP_CHANNELS, imagesTensor, modelGeometry } from "../lib/model/regressor";
+import { domainDataset, studioDataset } from "../lib/data/datasets";
+import { MAP, MAP_CHANNELS, cellBlock, imagesTensor, modelGeometry } from "../lib/model/regressor";
 import { PRETRAINED_DIR } from "../lib/stages/pretrain";
-import { MIN_HEIGHT_PX } from "../lib/stages/evaluate";
+import { MIN_HEIGHT_PX, meanPose, predictSource, scoreStudio, type StudioScores } from "../lib/stages/evaluate";
 import { personRay } from "../lib/train/targets";
 
 interface Acc { n: number; boxPx: number; l1: number; yaw: number; n3d: number }
@@ -31,7 +33,8 @@ async function main(): Promise<void> {
   const dir = process.argv[2] ?? PRETRAINED_DIR;
   const { model } = await loadCheckpoint(dir);
   const geom = modelGeometry(model), G = geom.grid, st = geom.stride, C = MAP_CHANNELS;
-  const studio = studioDataset(resolveConfig({ quick: false, argv: [] }), 0);
+  const cfg = resolveConfig({ quick: false, argv: [] });
+  const studio = studioDataset(cfg, 0);
   let tall = 0, atCentre = 0, inBlock = 0;
   const read = { peak: acc(), centreSame: acc(), peakElsewhere: acc(), centreElsewhere: acc() };
   for (let i = 0; i < studio.size; i += 32) {
@@ -53,10 +56,9 @@ async function main(): Promise<void> {
           const qx = ix + dx, qy = iy + dy;
           if (qx >= 0 && qy >= 0 && qx < G && qy < G && at(qx, qy, 0) > at(px, py, 0)) [px, py] = [qx, qy];
         }
-        const ox = cx / st - ix < 0.5 ? ix - 1 : ix + 1, oy = cy / st - iy < 0.5 ? iy - 1 : iy + 1;
         const same = px === ix && py === iy;
         if (same) atCentre++;
-        if ((px === ix || px === ox) && (py === iy || py === oy)) inBlock++;
+        if (cellBlock(cx / st, cy / st, G).some((c) => c !== null && c[0] === px && c[1] === py)) inBlock++;
         const t = g.has3d ? orientationTarget(g.joints3dRel, personRay(g, s)) : null;
         const score = (qx: number, qy: number, a: Acc) => {
           a.n++;
@@ -87,6 +89,19 @@ async function main(): Promise<void> {
   row("the centre cell, where the peak is there", read.centreSame);
   row("the peak, where it is not the centre cell", read.peakElsewhere);
   row("the centre cell, same people", read.centreElsewhere);
+
+  const mp = meanPose(domainDataset("pretrain", cfg, 0), 2000);
+  const crmh = (x: StudioScores, k: "mpjpe_mm" | "pa_mpjpe_mm") => x.summary.find((r) => r.protocol === "crmh" && r.sequence === "all")![k];
+  console.log("\n| cells | 3D from | recall | precision | MPJPE mm (ratio) | PA-MPJPE mm (ratio) |\n|---|---|---:|---:|---:|---:|");
+  for (const cells of ["peak", "block", "blockPose"] as const) {
+    for (const pose of ["fk", "direct"] as const) {
+      const preds = predictSource(model, studio, { quiet: true, pose, cells });
+      const m = scoreStudio(preds, "tall"), b = scoreStudio(preds, "tall", () => mp);
+      const det = m.detection.find((d) => d.sequence === "all")!;
+      const ratio = (k: "mpjpe_mm" | "pa_mpjpe_mm") => `${crmh(m, k).toFixed(1)} (${(crmh(m, k) / crmh(b, k)).toFixed(3)})`;
+      console.log(`| ${cells} | ${pose} | ${det.recall.toFixed(3)} | ${det.precision.toFixed(3)} | ${ratio("mpjpe_mm")} | ${ratio("pa_mpjpe_mm")} |`);
+    }
+  }
   model.dispose();
 }
 

@@ -19,7 +19,7 @@ import { NUM_EVAL_JOINTS } from "../body/joints";
 import { YAW_BINS, composeFrame, rayYaw, rotateJoints } from "../body/orientation";
 import type { PersonLabel } from "../data/records";
 import type { Intrinsics } from "../world/camera";
-import { MAP, MAP_CHANNELS, bodyJoints, imagesTensor, modelGeometry, splitParams, type ModelGeometry } from "./regressor";
+import { MAP, MAP_CHANNELS, bodyJoints, cellBlock, imagesTensor, modelGeometry, splitParams, type ModelGeometry } from "./regressor";
 
 export interface DecodeOptions {
   /** Default: the model config's 0.5. */
@@ -97,9 +97,7 @@ function blockRows(peakRows: Float32Array, peaks: readonly Peak[], G: number, ga
   const blocks = peaks.map((p, n) => {
     const ix = p.cell % G, iy = Math.floor(p.cell / G);
     const cx = ix + peakRows[n * C + MAP.boxOffset[0]], cy = iy + peakRows[n * C + MAP.boxOffset[0] + 1]; // cells
-    const x0 = Math.floor(cx - 0.5), y0 = Math.floor(cy - 0.5);
-    const cells: [number, number][] = [];
-    for (const y of [y0, y0 + 1]) for (const x of [x0, x0 + 1]) if (x >= 0 && y >= 0 && x < G && y < G) cells.push([x, y]);
+    const cells = cellBlock(cx, cy, G).filter((c): c is [number, number] => c !== null);
     if (!cells.some(([x, y]) => x === ix && y === iy)) cells.push([ix, iy]); // a centre regressed outside its own block keeps the peak's row
     return { ix, iy, cells };
   });

@@ -231,6 +231,20 @@ export function modelGeometry(model: tf.LayersModel): ModelGeometry {
   return { inputSize: S, grid: G, stride: S / G };
 }
 
+/**
+ * The 2x2 block of grid cells whose centres surround the point (x, y), in cells: the cell holding the
+ * point first (clamped to the grid), then its neighbours towards the point's nearer cell edges in x,
+ * in y and diagonally; off-grid cells come back null. Training writes a person's targets at these
+ * cells around its box centre (`loss.regressAt: "nearest4"`), and `cells: "block"` decoding reads them.
+ */
+export function cellBlock(x: number, y: number, grid: number): ([number, number] | null)[] {
+  const clamp = (v: number) => Math.min(grid - 1, Math.max(0, Math.floor(v)));
+  const ix = clamp(x), iy = clamp(y);
+  const ox = x - ix < 0.5 ? ix - 1 : ix + 1, oy = y - iy < 0.5 ? iy - 1 : iy + 1;
+  const on = (cx: number, cy: number): [number, number] | null => (cx >= 0 && cy >= 0 && cx < grid && cy < grid ? [cx, cy] : null);
+  return [[ix, iy], on(ox, iy), on(ix, oy), on(ox, oy)];
+}
+
 export interface ModelStats {
   params: number;
   /** Forward FLOPs per image (2 per multiply-add; convs only: the rest is < 1%). */

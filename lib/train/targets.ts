@@ -15,7 +15,7 @@ import { YAW_BINS, orientationTarget, rayYaw } from "../body/orientation";
 import { NUM_BETAS } from "../body/shape";
 import type { Rng } from "../core/rng";
 import type { PersonLabel, Sample } from "../data/records";
-import { imagesTensor, type ModelGeometry } from "../model/regressor";
+import { cellBlock, imagesTensor, type ModelGeometry } from "../model/regressor";
 import type { LossConfig } from "./losses";
 
 // ---------------------------------------------------------------- augmentation
@@ -169,15 +169,13 @@ export function rowsPerPerson(cfg: Pick<LossConfig, "regressAt">): number {
  */
 function regressionCells(c: Centre, all: readonly Centre[], geom: ModelGeometry, cfg: LossConfig): ([number, number] | null)[] {
   if (rowsPerPerson(cfg) === 1) return [[c.ix, c.iy]];
-  const G = geom.grid, st = geom.stride;
-  const ox = c.cx / st - c.ix < 0.5 ? c.ix - 1 : c.ix + 1, oy = c.cy / st - c.iy < 0.5 ? c.iy - 1 : c.iy + 1;
+  const st = geom.stride;
   const d2 = (o: Centre, x: number, y: number) => (o.cx - (x + 0.5) * st) ** 2 + (o.cy - (y + 0.5) * st) ** 2;
-  const cell = ([x, y]: [number, number]): [number, number] | null => {
-    if (x < 0 || y < 0 || x >= G || y >= G) return null;
-    const mine = d2(c, x, y);
-    return all.some((o) => o !== c && ((o.ix === x && o.iy === y) || d2(o, x, y) < mine)) ? null : [x, y];
-  };
-  return [[c.ix, c.iy], cell([ox, c.iy]), cell([c.ix, oy]), cell([ox, oy])];
+  return cellBlock(c.cx / st, c.cy / st, geom.grid).map((cell, r) => {
+    if (!cell || r === 0) return cell;
+    const [x, y] = cell, mine = d2(c, x, y);
+    return all.some((o) => o !== c && ((o.ix === x && o.iy === y) || d2(o, x, y) < mine)) ? null : cell;
+  });
 }
 
 /**
