@@ -80,7 +80,7 @@ export const DEFAULT_TRAIN: TrainConfig = {
  * in 600-step probes, docs/model-notes.md) with cosine decay, batch 16 (wasm's per-op overhead makes
  * smaller batches slower per image), and the issue's 60-minute budget as the stop. 7,000 steps: 8,000
  * took 51.8 minutes with centre-cell regression (docs/model-notes.md section 9), and the 2x2-block
- * regression (`loss.regressAt`) makes a step ~17% slower (section 10).
+ * regression (`loss.regressAt`) made a step 17% slower in side-by-side probes (4% in the full run, section 10).
  */
 export const DEFAULT_PRETRAIN: TrainConfig = {
   ...DEFAULT_TRAIN,

@@ -60,9 +60,9 @@ export interface LossConfig {
    * Cells whose map rows are trained to regress a person (box, 2D, 3D, orientation, ...): "centre" =
    * the centre cell only, "nearest4" = the 2x2 block around the box centre (targets.ts), where the
    * heatmap peak lands; the shipped checkpoint of session 9 read half its people at untrained cells
-   * (docs/model-notes.md section 10).
+   * (docs/model-notes.md section 10). "nearest9": the 3x3 cells around the centre cell.
    */
-  regressAt: "centre" | "nearest4";
+  regressAt: "centre" | "nearest4" | "nearest9";
   /** Local joint rotations beyond this angle (degrees) cost in posePrior. */
   poseAngleLimitDeg: number;
 }

@@ -156,7 +156,7 @@ type Centre = ReturnType<typeof centreOf>;
 
 /** Regression rows per person for `LossConfig.regressAt`. */
 export function rowsPerPerson(cfg: Pick<LossConfig, "regressAt">): number {
-  return cfg.regressAt === "nearest4" ? 4 : 1;
+  return { centre: 1, nearest4: 4, nearest9: 9 }[cfg.regressAt];
 }
 
 /**
@@ -164,6 +164,7 @@ export function rowsPerPerson(cfg: Pick<LossConfig, "regressAt">): number {
  * first. "nearest4": the 2x2 block of cells whose centres surround the box centre, i.e. the centre
  * cell and its neighbours towards the centre's nearer cell edges: the cells the heatmap peak lands on
  * when the net cannot tell which side of a cell edge the centre is (docs/model-notes.md section 10).
+ * "nearest9": the 3x3 cells around the centre cell, centre first.
  * A non-centre cell is dropped (null) when it is off the grid, is another person's centre cell, or
  * lies nearer another person's centre: every cell then belongs to one person.
  */
@@ -171,7 +172,13 @@ function regressionCells(c: Centre, all: readonly Centre[], geom: ModelGeometry,
   if (rowsPerPerson(cfg) === 1) return [[c.ix, c.iy]];
   const st = geom.stride;
   const d2 = (o: Centre, x: number, y: number) => (o.cx - (x + 0.5) * st) ** 2 + (o.cy - (y + 0.5) * st) ** 2;
-  return cellBlock(c.cx / st, c.cy / st, geom.grid).map((cell, r) => {
+  const G = geom.grid;
+  const cells = cfg.regressAt === "nearest4" ? cellBlock(c.cx / st, c.cy / st, G)
+    : [[0, 0], [-1, 0], [1, 0], [0, -1], [0, 1], [-1, -1], [1, -1], [-1, 1], [1, 1]].map(([dx, dy]): [number, number] | null => {
+      const x = c.ix + dx, y = c.iy + dy;
+      return x >= 0 && y >= 0 && x < G && y < G ? [x, y] : null;
+    });
+  return cells.map((cell, r) => {
     if (!cell || r === 0) return cell;
     const [x, y] = cell, mine = d2(c, x, y);
     return all.some((o) => o !== c && ((o.ix === x && o.iy === y) || d2(o, x, y) < mine)) ? null : cell;

@@ -146,6 +146,11 @@ describe("train/targets", () => {
     assert.deepEqual(Array.from(alone.personMask.dataSync()), [1, 1, 1, 1]);
     const corner = buildBatch([{ ...s, people: [{ ...a, box: [0, 0, 6, 10] as [number, number, number, number] }] }], geom, { ...DEFAULT_LOSS, regressAt: "nearest4" });
     assert.deepEqual(Array.from(corner.personMask.dataSync()), [1, 0, 0, 0]);
-    [batch, alone, corner].forEach(disposeBatch);
+    // nearest9: the 3x3 cells around the centre cell (centre, left, right, up, down, then the corners).
+    const nine = buildBatch([{ ...s, people: [a] }], geom, { ...DEFAULT_LOSS, regressAt: "nearest9" });
+    assert.deepEqual(nine.select.arraySync()[0].map((r) => r.indexOf(1)), [[1, 2], [0, 2], [2, 2], [1, 1], [1, 3], [0, 1], [2, 1], [0, 3], [2, 3]].map(([x, y]) => cellOf(x, y)));
+    const nineCorner = buildBatch([{ ...s, people: [{ ...a, box: [0, 0, 6, 10] as [number, number, number, number] }] }], geom, { ...DEFAULT_LOSS, regressAt: "nearest9" });
+    assert.deepEqual(Array.from(nineCorner.personMask.dataSync()), [1, 0, 1, 0, 1, 0, 0, 0, 1]);
+    [batch, alone, corner, nine, nineCorner].forEach(disposeBatch);
   });
 });
