@@ -28,10 +28,10 @@
  *   layers (no custom-layer registration needed to load it).
  *
  * Numbers of the default config (`DEFAULT_MODEL`), measured by `modelStats` and bench/train.ts on this
- * 2-core machine (wasm, one thread): 494,448 parameters (1.98 MB float32 checkpoint), 0.136 GFLOP per
- * image forward at 128x128 (0.076 at 96x96; 2 FLOPs per multiply-add), output stride 8 (a 16x16 grid
- * at 128), receptive field 119 px; ~22 training images/s at 128 (batch 16, the whole step), ~9 ms
- * inference latency per image at batch 1.
+ * 2-core machine (wasm, one thread): 497,286 parameters (1.99 MB float32 checkpoint), 0.137 GFLOP per
+ * image forward at 128x128 (0.077 at 96x96; 2 FLOPs per multiply-add), output stride 8 (a 16x16 grid
+ * at 128), receptive field 119 px; ~33 training images/s at 128 on one thread (batch 16, the whole
+ * step; ~45 with a worker thread), ~5 ms inference latency per image at batch 1 (bench/RESULTS.md).
  *
  * Depth normalisation: cameras differ per image (field of view 50-65 degrees in the world), and what
  * an image shows of a person's distance is its apparent size, which scales with f / z. So the net
