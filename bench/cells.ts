@@ -22,7 +22,7 @@ import { resolveConfig } from "../lib/config";
 import { domainDataset, studioDataset } from "../lib/data/datasets";
 import { MAP, MAP_CHANNELS, cellBlock, imagesTensor, modelGeometry } from "../lib/model/regressor";
 import { PRETRAINED_DIR } from "../lib/stages/pretrain";
-import { MIN_HEIGHT_PX, meanPose, predictSource, scoreStudio, type StudioScores } from "../lib/stages/evaluate";
+import { MIN_HEIGHT_PX, crmhOverall, meanPose, predictSource, scoreStudio, type StudioScores } from "../lib/stages/evaluate";
 import { personRay } from "../lib/train/targets";
 
 interface Acc { n: number; boxPx: number; l1: number; yaw: number; n3d: number }
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   row("the centre cell, same people", read.centreElsewhere);
 
   const mp = meanPose(domainDataset("pretrain", cfg, 0), 2000);
-  const crmh = (x: StudioScores, k: "mpjpe_mm" | "pa_mpjpe_mm") => x.summary.find((r) => r.protocol === "crmh" && r.sequence === "all")![k];
+  const crmh = (x: StudioScores, k: "mpjpe_mm" | "pa_mpjpe_mm") => crmhOverall(x)[k];
   console.log("\n| cells | 3D from | recall | precision | MPJPE mm (ratio) | PA-MPJPE mm (ratio) |\n|---|---|---:|---:|---:|---:|");
   for (const cells of ["peak", "block", "blockPose"] as const) {
     for (const pose of ["fk", "direct"] as const) {

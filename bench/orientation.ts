@@ -16,7 +16,7 @@ import { domainDataset, studioDataset } from "../lib/data/datasets";
 import { rayYaw, torsoFrame, wrapAngle } from "../lib/body/orientation";
 import { boxIou } from "../lib/eval/metrics";
 import { PRETRAINED_DIR } from "../lib/stages/pretrain";
-import { MIN_HEIGHT_PX, meanPoses, predictSource, scoreStudio } from "../lib/stages/evaluate";
+import { MIN_HEIGHT_PX, crmhOverall, meanPoses, predictSource, scoreStudio } from "../lib/stages/evaluate";
 import type { PersonLabel } from "../lib/data/records";
 
 function relYaw(p: PersonLabel): number | null {
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     for (const yaw of ["argmax", "expected"] as const) {
       const preds = predictSource(model, studioDataset(cfg, 0), { quiet: true, pose, yaw });
       const m = scoreStudio(preds, "tall"), b = scoreStudio(preds, "tall", () => mp);
-      const all = (s: typeof m) => s.summary.find((r) => r.protocol === "crmh" && r.sequence === "all")!;
+      const all = crmhOverall;
       const det = m.detection.find((d) => d.sequence === "all")!;
       const errs: number[] = [];
       for (const f of preds) {
@@ -63,8 +63,8 @@ async function main(): Promise<void> {
   }
   // canonMean: the reference that sees no image (lib/stages/evaluate.ts, meanPoses).
   const preds = predictSource(model, studioDataset(cfg, 0), { quiet: true });
-  const c = scoreStudio(preds, "tall", () => canonMean).summary.find((r) => r.protocol === "crmh" && r.sequence === "all")!;
-  const b = scoreStudio(preds, "tall", () => mp).summary.find((r) => r.protocol === "crmh" && r.sequence === "all")!;
+  const c = crmhOverall(scoreStudio(preds, "tall", () => canonMean));
+  const b = crmhOverall(scoreStudio(preds, "tall", () => mp));
   console.log(`\nNo-image reference on the same detections: the training set's mean torso-frame pose, PA-MPJPE ${c.pa_mpjpe_mm.toFixed(1)} mm (${(c.pa_mpjpe_mm / b.pa_mpjpe_mm).toFixed(3)} of the camera-frame mean pose's ${b.pa_mpjpe_mm.toFixed(1)}).`);
   model.dispose();
 }

@@ -51,6 +51,13 @@ export interface StudioScores {
   rows: PersonRow[];
 }
 
+/** The crmh protocol's overall ("all" sequences) row of a score: the figure the tables and bars quote. */
+export function crmhOverall(s: StudioScores): SequenceSummary {
+  const row = s.summary.find((r) => r.protocol === "crmh" && r.sequence === "all");
+  if (!row) throw new Error(`scores (${s.people} people): no crmh "all" row`);
+  return row;
+}
+
 /** Frames for the protocols: one per (sequence, frame, camera); `frame` is made unique per camera. */
 function evalFrames(preds: readonly FramePrediction[], minHeightPx: number, poseOf: (p: PersonLabel) => number[][] = (p) => p.joints3dRel): EvalFrame[] {
   return preds.map((f) => ({

@@ -19,7 +19,7 @@ import { getBackendInfo, initBackend } from "../core/backend";
 import { domainDataset } from "../data/datasets";
 import { buildRegressor, modelStats } from "../model/regressor";
 import { train, type TrainResult } from "../train/loop";
-import { evaluateOnStudio, type StudioEvaluation, type StudioScores } from "./evaluate";
+import { crmhOverall, evaluateOnStudio, type StudioEvaluation, type StudioScores } from "./evaluate";
 
 /** Where the shipped checkpoint lives. */
 export const PRETRAINED_DIR = join(paths.checkpoints, "pretrained");
@@ -34,7 +34,7 @@ export function qualityTable(evs: readonly StudioEvaluation[]): string {
   const pick = (s: StudioScores[], people: "all" | "tall") => s.find((x) => x.people === people)!;
   const row = (ev: StudioEvaluation, people: "all" | "tall") => {
     const m = pick(ev.model, people), b = pick(ev.baseline, people);
-    const all = (x: StudioScores, k: "mpjpe_mm" | "pa_mpjpe_mm") => x.summary.find((r) => r.protocol === "crmh" && r.sequence === "all")![k];
+    const all = (x: StudioScores, k: "mpjpe_mm" | "pa_mpjpe_mm") => crmhOverall(x)[k];
     const det = m.detection.find((d) => d.sequence === "all")!;
     const mp = all(m, "mpjpe_mm"), bmp = all(b, "mpjpe_mm"), pa = all(m, "pa_mpjpe_mm"), bpa = all(b, "pa_mpjpe_mm");
     const ref = ev.torsoReference ? all(pick(ev.torsoReference, people), "pa_mpjpe_mm") : NaN;
