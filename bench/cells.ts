@@ -46,6 +46,8 @@ async function main(): Promise<void> {
     ss.forEach((s, b) => {
       const sc = geom.inputSize / s.width;
       const at = (cx: number, cy: number, c: number) => d[((b * G + cy) * G + cx) * C + c];
+      // A cell's heat: its best stride-4 sub-cell (regressor.ts HEAT_SUB), as heatPeaks reads it.
+      const heat = (cx: number, cy: number) => Math.max(...Array.from({ length: MAP.heat[1] }, (_, k) => at(cx, cy, MAP.heat[0] + k)));
       for (const g of s.people) {
         if (g.box[3] - g.box[1] < MIN_HEIGHT_PX) continue;
         tall++;
@@ -54,7 +56,7 @@ async function main(): Promise<void> {
         let px = ix, py = iy;
         for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
           const qx = ix + dx, qy = iy + dy;
-          if (qx >= 0 && qy >= 0 && qx < G && qy < G && at(qx, qy, 0) > at(px, py, 0)) [px, py] = [qx, qy];
+          if (qx >= 0 && qy >= 0 && qx < G && qy < G && heat(qx, qy) > heat(px, py)) [px, py] = [qx, qy];
         }
         const same = px === ix && py === iy;
         if (same) atCentre++;

@@ -1,6 +1,6 @@
 /**
- * Output maps -> people. Peaks of the centre heatmap (a 3x3 max-pool NMS, as CenterNet), above a score
- * threshold, at most `maxPeople` per image; each peak's cell gives the person's parameters, which the
+ * Output maps -> people. Peaks of the stride-4 centre heatmap (a 3x3 max-pool NMS, as CenterNet), above a score
+ * threshold, at most `maxPeople` per image; each peak's stride-8 cell gives the person's parameters, which the
  * body model turns into joints (regressor.ts). Predictions come back in the record format
  * (`PersonLabel`, source "pseudo") so that they can serve directly as pseudo labels.
  *
@@ -19,7 +19,7 @@ import { NUM_EVAL_JOINTS } from "../body/joints";
 import { YAW_BINS, composeFrame, rayYaw, rotateJoints } from "../body/orientation";
 import type { PersonLabel } from "../data/records";
 import type { Intrinsics } from "../world/camera";
-import { MAP, MAP_CHANNELS, bodyJoints, cellBlock, imagesTensor, modelGeometry, splitParams, type ModelGeometry } from "./regressor";
+import { HEAT_SUB, MAP, MAP_CHANNELS, bodyJoints, cellBlock, imagesTensor, modelGeometry, splitParams, type ModelGeometry } from "./regressor";
 
 export interface DecodeOptions {
   /** Default: the model config's 0.5. */
@@ -66,7 +66,7 @@ interface Peak {
 /**
  * Heatmap peaks: cells that are the maximum of their 3x3 neighbourhood, score >= threshold, the
  * `maxPeople` best per image, best first.
- * @param heatLogits [B, G, G, 1]
+ * @param heatLogits [B, G, G, 1] (any grid: heatPeaks gives it the stride-4 one)
  */
 export function findPeaks(heatLogits: tf.Tensor4D, threshold: number, maxPeople: number): Peak[][] {
   const [B, G] = heatLogits.shape;
@@ -84,6 +84,32 @@ export function findPeaks(heatLogits: tf.Tensor4D, threshold: number, maxPeople:
   return Array.from({ length: B }, (_, b) => {
     const out: Peak[] = [];
     for (let i = 0; i < k; i++) if (vals[b * k + i] >= threshold && vals[b * k + i] > 0) out.push({ image: b, cell: idx[b * k + i], score: vals[b * k + i] });
+    return out;
+  });
+}
+
+/**
+ * People's cells from the maps: peaks of the stride-4 centre heatmap (unpacked from its HEAT_SUB^2
+ * channels per cell, regressor.ts), each named by the stride-8 cell that holds it, whose row gives the
+ * person. Any two heat cells of one stride-8 cell are 3x3 neighbours, so NMS leaves one peak per
+ * cell except on ties; those merge (cells belong to one person in training, targets.ts).
+ */
+export function heatPeaks(maps: tf.Tensor4D, threshold: number, maxPeople: number): Peak[][] {
+  const [B, G] = maps.shape, s = HEAT_SUB;
+  const heat = tf.tidy(() =>
+    maps.slice([0, 0, 0, MAP.heat[0]], [B, G, G, MAP.heat[1]]).reshape([B, G, G, s, s]).transpose([0, 1, 3, 2, 4]).reshape([B, G * s, G * s, 1]) as tf.Tensor4D,
+  );
+  // More candidates than maxPeople, since merging can drop some.
+  const fine = findPeaks(heat, threshold, 2 * maxPeople);
+  heat.dispose();
+  return fine.map((ps) => {
+    const seen = new Set<number>(), out: Peak[] = [];
+    for (const p of ps) {
+      const cell = Math.floor(Math.floor(p.cell / (G * s)) / s) * G + Math.floor((p.cell % (G * s)) / s);
+      if (seen.has(cell) || out.length >= maxPeople) continue;
+      seen.add(cell);
+      out.push({ image: p.image, cell, score: p.score });
+    }
     return out;
   });
 }
@@ -110,7 +136,7 @@ function blockRows(peakRows: Float32Array, peaks: readonly Peak[], G: number, ga
     for (const [x, y] of b.cells) {
       const row = got.subarray(at * C, (at + 1) * C);
       at++;
-      const w = 1 / (1 + Math.exp(-row[MAP.heat[0]]));
+      const w = 1 / (1 + Math.exp(-Math.max(...row.subarray(MAP.heat[0], MAP.heat[0] + MAP.heat[1]))));
       wsum += w;
       for (let c = 0; c < C; c++) out[n * C + c] += w * row[c];
       // Cell-relative channels, re-expressed from cell (x, y) to the peak cell (ix, iy): the box offset
@@ -130,15 +156,13 @@ function blockRows(peakRows: Float32Array, peaks: readonly Peak[], G: number, ga
 
 /**
  * People from output maps.
- * @param maps    [B, G, G, 262] raw model output
+ * @param maps    [B, G, G, 265] raw model output
  * @param cameras B intrinsics of the images the maps came from (their width/height are the image size)
  */
 export function decodeMaps(maps: tf.Tensor4D, cameras: readonly CameraIntrinsics[], geom: ModelGeometry, opts: DecodeOptions = {}): PersonLabel[][] {
   const [B, G] = maps.shape;
   if (cameras.length !== B) throw new Error(`decode: ${B} images but ${cameras.length} cameras`);
-  const heat = tf.tidy(() => maps.slice([0, 0, 0, 0], [B, G, G, 1]));
-  const peaks = findPeaks(heat as tf.Tensor4D, opts.scoreThreshold ?? 0.5, opts.maxPeople ?? 8);
-  heat.dispose();
+  const peaks = heatPeaks(maps, opts.scoreThreshold ?? 0.5, opts.maxPeople ?? 8);
   const flat = peaks.flat();
   const result: PersonLabel[][] = peaks.map(() => []);
   if (flat.length === 0) return result;

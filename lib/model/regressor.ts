@@ -10,8 +10,8 @@
  *   receptive field from 71 to 119 px at little cost (convs at stride 16 are cheap), so that the cell
  *   at a person's centre sees most of a 100 px tall body. The merge is a 1x1 conv: a 3x3 conv over the
  *   192 merged channels cost more than the whole rest of the net (docs/model-notes.md, "context3").
- * - Two 1x1 heads on that grid give the output maps [B, S/8, S/8, 262]: channel 0 a centre-heatmap
- *   logit, channels 1-261 the parameters of the person centred in or next to that cell (`MAP` below;
+ * - Two 1x1 heads on that grid give the output maps [B, S/8, S/8, 265]: channels 0-3 the centre-heatmap
+ *   logits of the cell's four stride-4 sub-cells (`HEAT_SUB`), channels 4-264 the parameters of the person centred in or next to that cell (`MAP` below;
  *   training writes each person's targets at the 2x2 cells around its centre, targets.ts): box
  *   offset and size, a normalised root depth, 5 shape betas, 17 2D joint offsets (an auxiliary
  *   2D output, and the person's 2D root), 24 local joint rotations in 6D form, 17 direct 3D joints
@@ -40,7 +40,7 @@
  *
  * Coordinates: OpenCV camera axes (x right, y down, z forward), metres; image px with (0, 0) at the
  * top-left corner of the top-left pixel (records.ts). Legend: B batch, N people, S input side px,
- * G = S / 8 grid side, C = 262 map channels.
+ * G = S / 8 grid side, C = 265 map channels.
  */
 import * as tf from "@tensorflow/tfjs";
 import { BODY_TO_H36M, NUM_BODY_JOINTS, NUM_EVAL_JOINTS } from "../body/joints";
@@ -102,24 +102,35 @@ export const TINY_MODEL: ModelConfig = {
 /** Output stride of the maps. */
 export const STRIDE = 8;
 
-const J3D = 6 + NUM_BETAS + 2 * NUM_EVAL_JOINTS + 6 * NUM_ROTATIONS;
+/**
+ * Heatmap sub-cells per cell side. The centre heatmap is at stride STRIDE / HEAT_SUB = 4, packed into
+ * the stride-8 maps as HEAT_SUB^2 channels per cell (space-to-depth: channel sy * HEAT_SUB + sx is the
+ * stride-4 cell (HEAT_SUB x + sx, HEAT_SUB y + sy)). Why: at stride 8 the peak of a 17 px wide person
+ * fell on a neighbour of its centre cell half the time, and the neighbours' rows regress the box and
+ * the yaw worse (docs/model-notes.md section 11); a stride-4 peak names the stride-8 cell holding the
+ * centre, whose row is then read. It costs 3 channels of a 1x1 conv.
+ */
+export const HEAT_SUB = 2;
+const H = HEAT_SUB * HEAT_SUB;
+
+const J3D = H + 5 + NUM_BETAS + 2 * NUM_EVAL_JOINTS + 6 * NUM_ROTATIONS;
 
 /** Channel layout of the output maps: [first channel, count]. */
 export const MAP = {
-  /** centre-heatmap logit */
-  heat: [0, 1],
+  /** [4] centre-heatmap logits of the cell's stride-4 sub-cells (HEAT_SUB above) */
+  heat: [0, H],
   /** box centre minus the cell's top-left corner, in cells ([0, 1) when the centre is in the cell) */
-  boxOffset: [1, 2],
+  boxOffset: [H, 2],
   /** box width and height / S */
-  boxSize: [3, 2],
+  boxSize: [H + 2, 2],
   /** log(z / (fx / W)), see header */
-  depth: [5, 1],
+  depth: [H + 4, 1],
   /** shape betas (lib/body/shape.ts) */
-  betas: [6, NUM_BETAS],
+  betas: [H + 5, NUM_BETAS],
   /** [17][2] (joint px - cell centre px) / S, H36M_17 order; joint 0 is the 2D root */
-  joints2d: [6 + NUM_BETAS, 2 * NUM_EVAL_JOINTS],
+  joints2d: [H + 5 + NUM_BETAS, 2 * NUM_EVAL_JOINTS],
   /** [24][6] local rotations, 6D (kinematics.ts); rotation 0 = the pelvis's orientation in the torso frame (body/orientation.ts) */
-  rot6d: [6 + NUM_BETAS + 2 * NUM_EVAL_JOINTS, 6 * NUM_ROTATIONS],
+  rot6d: [H + 5 + NUM_BETAS + 2 * NUM_EVAL_JOINTS, 6 * NUM_ROTATIONS],
   /** [17][3] metres, pelvis-relative, in the TORSO FRAME (body/orientation.ts): a direct (auxiliary) 3D output beside the body model's */
   joints3d: [J3D, 3 * NUM_EVAL_JOINTS],
   /** [8] logits of the torso's yaw class relative to the viewing ray (body/orientation.ts) */
@@ -129,7 +140,7 @@ export const MAP = {
   /** [6] the torso frame's remaining tilt Q, 6D */
   tilt6d: [J3D + 3 * NUM_EVAL_JOINTS + 2 * YAW_BINS, 6],
 } as const satisfies Record<string, readonly [number, number]>;
-export const MAP_CHANNELS = MAP.tilt6d[0] + MAP.tilt6d[1]; // 262
+export const MAP_CHANNELS = MAP.tilt6d[0] + MAP.tilt6d[1]; // 265
 
 /**
  * Initial head biases: a 0.1 prior probability on the heatmap (CenterNet's -2.19, so the focal loss
@@ -149,7 +160,7 @@ function conv(x: tf.SymbolicTensor, filters: number, strides: number, name: stri
 
 /**
  * Build the network (weights seeded by `seed`). Input [B, S, S, 3] RGB in [0, 1]; output the maps
- * [B, S/8, S/8, 262] (`MAP`), raw: the heatmap channel is a logit.
+ * [B, S/8, S/8, 265] (`MAP`), raw: the heatmap channels are logits.
  */
 export function buildRegressor(cfg: ModelConfig = DEFAULT_MODEL, seed = 0): tf.LayersModel {
   const S = cfg.inputSize;
@@ -174,8 +185,8 @@ export function buildRegressor(cfg: ModelConfig = DEFAULT_MODEL, seed = 0): tf.L
   for (let i = 0; i < cfg.headDepth; i++) x = conv(x, cfg.headWidth, 1, `head_conv${i}`, next(), cfg.headKernel);
   const head = (filters: number, name: string) =>
     tf.layers.conv2d({ filters, kernelSize: 1, kernelInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.01, seed: next() }), name }).apply(x) as tf.SymbolicTensor;
-  const heat = head(1, "heat");
-  const params = head(MAP_CHANNELS - 1, "params");
+  const heat = head(H, "heat");
+  const params = head(MAP_CHANNELS - H, "params");
   const maps = tf.layers.concatenate({ name: "maps" }).apply([heat, params]) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: maps, name: "regressor" });
   setHeadBiases(model);
@@ -185,11 +196,11 @@ export function buildRegressor(cfg: ModelConfig = DEFAULT_MODEL, seed = 0): tf.L
 /** The initial head biases (see HEAT_PRIOR_BIAS above). */
 function setHeadBiases(model: tf.LayersModel): void {
   // getWeights() hands out the layer's own variables: keep them, dispose only the new values.
-  const bias = new Float32Array(MAP_CHANNELS - 1);
-  bias[MAP.depth[0] - 1] = DEPTH_PRIOR_BIAS;
-  for (let r = 0; r < NUM_ROTATIONS; r++) bias.set(ROT6D_IDENTITY, MAP.rot6d[0] - 1 + 6 * r);
-  bias.set(ROT6D_IDENTITY, MAP.tilt6d[0] - 1);
-  for (const [name, value] of [["heat", tf.tensor1d([HEAT_PRIOR_BIAS])], ["params", tf.tensor1d(bias)]] as const) {
+  const bias = new Float32Array(MAP_CHANNELS - H);
+  bias[MAP.depth[0] - H] = DEPTH_PRIOR_BIAS;
+  for (let r = 0; r < NUM_ROTATIONS; r++) bias.set(ROT6D_IDENTITY, MAP.rot6d[0] - H + 6 * r);
+  bias.set(ROT6D_IDENTITY, MAP.tilt6d[0] - H);
+  for (const [name, value] of [["heat", tf.fill([H], HEAT_PRIOR_BIAS)], ["params", tf.tensor1d(bias)]] as const) {
     const layer = model.getLayer(name);
     layer.setWeights([layer.getWeights()[0], value]);
     value.dispose();
@@ -291,7 +302,7 @@ function receptiveField(model: tf.LayersModel): number {
 
 /** A person's parameters, split out of the map channels at its cell. */
 export interface PersonParams {
-  /** [N] heatmap logit */
+  /** [N] the highest heatmap logit of the cell's sub-cells */
   heat: tf.Tensor1D;
   /** [N, 2] cells */
   boxOffset: tf.Tensor2D;
@@ -315,12 +326,12 @@ export interface PersonParams {
   tilt6d: tf.Tensor2D;
 }
 
-/** Split [N, 262] per-person map rows into named parameters (slices, differentiable). */
+/** Split [N, 265] per-person map rows into named parameters (slices, differentiable). */
 export function splitParams(rows: tf.Tensor2D): PersonParams {
   const N = rows.shape[0];
   const take = ([c, n]: readonly [number, number]) => rows.slice([0, c], [N, n]);
   return tf.tidy(() => ({
-    heat: take(MAP.heat).reshape([N]) as tf.Tensor1D,
+    heat: take(MAP.heat).max(1) as tf.Tensor1D,
     boxOffset: take(MAP.boxOffset) as tf.Tensor2D,
     boxSize: take(MAP.boxSize) as tf.Tensor2D,
     depth: take(MAP.depth).reshape([N]) as tf.Tensor1D,

@@ -78,9 +78,9 @@ export const DEFAULT_TRAIN: TrainConfig = {
 /**
  * Pretraining from scratch on the world (the "github ckpt" analogue): Adam at 3e-3 (better than 1e-3
  * in 600-step probes, docs/model-notes.md) with cosine decay, batch 16 (wasm's per-op overhead makes
- * smaller batches slower per image), and the issue's 60-minute budget as the stop. 7,000 steps: 8,000
- * took 51.8 minutes with centre-cell regression (docs/model-notes.md section 9), and the 2x2-block
- * regression (`loss.regressAt`) made a step 17% slower in side-by-side probes (4% in the full run, section 10).
+ * smaller batches slower per image), and the issue's 60-minute budget as the stop. 7,500 steps: 7,000
+ * took 46.8 minutes with the 2x2-block regression (docs/model-notes.md section 10), and the stride-4
+ * heatmap (regressor.ts HEAT_SUB) costs no measurable time; 8,000 (~54 min) would leave little margin.
  */
 export const DEFAULT_PRETRAIN: TrainConfig = {
   ...DEFAULT_TRAIN,
@@ -90,7 +90,7 @@ export const DEFAULT_PRETRAIN: TrainConfig = {
   warmupSteps: 100,
   schedule: "cosine",
   batchSize: 16,
-  epochs: 28,
+  epochs: 30,
   stepsPerEpoch: 250,
   maxMinutes: 60,
   workers: 2,

@@ -32,7 +32,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { LabelSource } from "../data/records";
-import { MAP_CHANNELS, bodyJoints, splitParams } from "../model/regressor";
+import { MAP, MAP_CHANNELS, bodyJoints, splitParams } from "../model/regressor";
 import type { Batch } from "./targets";
 
 export const LOSS_NAMES = ["heatmap", "box", "joints2d", "joints3d", "joints3dDirect", "yawBin", "yawResidual", "tilt", "depth", "shape", "shapePrior", "posePrior"] as const;
@@ -47,7 +47,7 @@ export interface LossConfig {
   /** Focal-loss exponents (CenterNet: alpha 2 on the prediction, beta 4 on the gaussian). */
   focalAlpha: number;
   focalBeta: number;
-  /** Heatmap gaussian sigma, cells: max(centreSigmaMin, centreSigmaScale * sqrt(box area) / stride). */
+  /** Heatmap gaussian sigma, heat cells (stride 4): max(centreSigmaMin, centreSigmaScale * sqrt(box area) / 4). */
   centreSigmaScale: number;
   centreSigmaMin: number;
   /**
@@ -63,6 +63,12 @@ export interface LossConfig {
    * (docs/model-notes.md section 10). "nearest9": the 3x3 cells around the centre cell.
    */
   regressAt: "centre" | "nearest4" | "nearest9";
+  /**
+   * Which of a person's regression rows carry the orientation terms (yaw class, residual, tilt): "all"
+   * of them, or the "centre" cell's only. The rows next to the centre see the person off-centre, and
+   * with them in the yaw term the class left chance later (docs/model-notes.md sections 10-11).
+   */
+  orientAt: "all" | "centre";
   /** Local joint rotations beyond this angle (degrees) cost in posePrior. */
   poseAngleLimitDeg: number;
 }
@@ -77,9 +83,12 @@ export const DEFAULT_LOSS: LossConfig = {
   focalAlpha: 2,
   focalBeta: 4,
   centreSigmaScale: 0.1,
-  centreSigmaMin: 0.5,
+  // 1 heat cell = 4 px, the px sigma the stride-8 heatmap had: at 0.5 (2 px) the peaks stayed under
+  // the 0.5 score threshold after 1,200 steps (recall 0.03; docs/model-notes.md section 11).
+  centreSigmaMin: 1,
   centreGaussian: "exact",
   regressAt: "nearest4",
+  orientAt: "centre",
   poseAngleLimitDeg: 150,
 };
 
@@ -87,8 +96,8 @@ export const DEFAULT_LOSS: LossConfig = {
  * CenterNet's penalty-reduced focal loss (Zhou et al. 2019, eq. 1) on heatmap logits:
  * -sum[ y=1: (1-p)^a log p ; else: (1-y)^b p^a log(1-p) ] / max(#people, 1), each image's sum times
  * its weight. log p = -softplus(-x) and log(1-p) = -softplus(x) keep it finite for any logit.
- * @param logits      [B, G, G, 1]
- * @param gt          [B, G, G, 1] gaussians, exactly 1 at people's centre cells (targets.ts)
+ * @param logits      [B, G, G, 4] (any shape: the sum runs over all but the first axis)
+ * @param gt          the same shape: gaussians, exactly 1 at people's centre cells (targets.ts)
  * @param imageWeight [B]
  */
 export function focalLoss(logits: tf.Tensor, gt: tf.Tensor, imageWeight: tf.Tensor, alpha = 2, beta = 4): tf.Scalar {
@@ -201,7 +210,7 @@ export function computeLosses(maps: tf.Tensor, batch: Batch, cfg: LossConfig): L
     const w = batch.weight, on = batch.personMask;
     const joints3d = bodyJoints(q.rot6d, q.betas);
     const terms: Record<LossName, tf.Scalar> = {
-      heatmap: focalLoss(maps.slice([0, 0, 0, 0], [B, G, G, 1]), batch.heat, batch.imageWeight, cfg.focalAlpha, cfg.focalBeta),
+      heatmap: focalLoss(maps.slice([0, 0, 0, 0], [B, G, G, MAP.heat[1]]), batch.heat, batch.imageWeight, cfg.focalAlpha, cfg.focalBeta),
       box: maskedL1(tf.concat([q.boxOffset, q.boxSize], 1), batch.box, on, w),
       joints2d: maskedL1(q.joints2d, batch.joints2d, batch.mask2d, w),
       joints3d: maskedL1(joints3d, batch.joints3dCanon, batch.mask3d, w),

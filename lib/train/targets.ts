@@ -15,7 +15,7 @@ import { YAW_BINS, orientationTarget, rayYaw } from "../body/orientation";
 import { NUM_BETAS } from "../body/shape";
 import type { Rng } from "../core/rng";
 import type { PersonLabel, Sample } from "../data/records";
-import { cellBlock, imagesTensor, type ModelGeometry } from "../model/regressor";
+import { HEAT_SUB, cellBlock, imagesTensor, type ModelGeometry } from "../model/regressor";
 import type { LossConfig } from "./losses";
 
 // ---------------------------------------------------------------- augmentation
@@ -85,7 +85,7 @@ export function depthCode(z: number, fx: number, width: number): number {
 export interface Batch {
   /** [B, S, S, 3] in [0, 1] */
   images: tf.Tensor4D;
-  /** [B, G, G, 1] centre heatmap: a gaussian per person, exactly 1 at its centre cell */
+  /** [B, G, G, 4] centre heatmap at stride 4, packed (regressor.ts HEAT_SUB): a gaussian per person, exactly 1 at its stride-4 centre cell */
   heat: tf.Tensor4D;
   /** [B] detection-loss weight of each image (the source weight of its people) */
   imageWeight: tf.Tensor1D;
@@ -149,8 +149,10 @@ function centreOf(box: readonly number[], sx: number, sy: number, geom: ModelGeo
   const w = (box[2] - box[0]) * sx, h = (box[3] - box[1]) * sy;
   const clampCell = (v: number) => Math.min(geom.grid - 1, Math.max(0, Math.floor(v / geom.stride)));
   const ix = clampCell(cx), iy = clampCell(cy);
-  const sigma = Math.max(cfg.centreSigmaMin, (cfg.centreSigmaScale * Math.sqrt(w * h)) / geom.stride);
-  return { cx, cy, w, h, ix, iy, sigma };
+  // The heatmap is at stride / HEAT_SUB (regressor.ts): its own centre cell and sigma, in its cells.
+  const hs = geom.stride / HEAT_SUB, clampHeat = (v: number) => Math.min(geom.grid * HEAT_SUB - 1, Math.max(0, Math.floor(v / hs)));
+  const sigma = Math.max(cfg.centreSigmaMin, (cfg.centreSigmaScale * Math.sqrt(w * h)) / hs);
+  return { cx, cy, w, h, ix, iy, hx: clampHeat(cx), hy: clampHeat(cy), sigma };
 }
 type Centre = ReturnType<typeof centreOf>;
 
@@ -186,10 +188,11 @@ function regressionCells(c: Centre, all: readonly Centre[], geom: ModelGeometry,
 }
 
 /**
- * Targets of a batch of (already augmented) samples for a model of geometry `geom`. The heatmap puts
- * a gaussian (sigma = max(centreSigmaMin, centreSigmaScale * sqrt(box area) / stride) cells) around
- * each box centre (`centreGaussian`: at the centre cell's centre as CenterNet does, or at the exact
- * sub-cell position) and exactly 1 at the cell holding it; two people whose centres share a cell both
+ * Targets of a batch of (already augmented) samples for a model of geometry `geom`. The heatmap (at
+ * stride / HEAT_SUB = 4, packed into the stride-8 grid) puts a gaussian (sigma = max(centreSigmaMin,
+ * centreSigmaScale * sqrt(box area) / 4) heat cells) around each box centre (`centreGaussian`: at the
+ * centre heat cell's centre as CenterNet does, or at the exact position) and exactly 1 at the heat
+ * cell holding it; two people whose centres share a cell both
  * keep their slots (rare, and the loss then averages their targets). Each person fills
  * `rowsPerPerson(cfg)` slots, one per regression cell, with that cell's box offset and 2D offsets.
  */
@@ -199,7 +202,7 @@ export function buildBatch(samples: readonly Sample[], geom: ModelGeometry, cfg:
   const skipped = samples.reduce((n, s, b) => n + s.people.length - usable[b].length, 0);
   const M = Math.max(1, ...usable.map((u) => u.length)) * R;
   const P = B * M;
-  const heat = new Float32Array(B * G * G), imageWeight = new Float32Array(B), select = new Float32Array(B * M * G * G);
+  const heat = new Float32Array(B * G * G * HEAT_SUB * HEAT_SUB), imageWeight = new Float32Array(B), select = new Float32Array(B * M * G * G);
   const personMask = new Float32Array(P), weight = new Float32Array(P), box = new Float32Array(P * 4);
   const j2 = new Float32Array(P * J * 2), m2 = new Float32Array(P * J), j3 = new Float32Array(P * J * 3), m3 = new Float32Array(P * J);
   const yawBin = new Float32Array(P * YAW_BINS), yawRes = new Float32Array(P), tilt = new Float32Array(P * 6), maskOrient = new Float32Array(P);
@@ -211,12 +214,14 @@ export function buildBatch(samples: readonly Sample[], geom: ModelGeometry, cfg:
     const centres = usable[b].map((p) => centreOf(p.box, sx, sy, geom, cfg));
     usable[b].forEach((p, m) => {
       const c = centres[m];
-      // The gaussian's centre, in cells: the centre cell's middle (CenterNet) or the box centre itself.
-      const gx = cfg.centreGaussian === "exact" ? c.cx / geom.stride - 0.5 : c.ix, gy = cfg.centreGaussian === "exact" ? c.cy / geom.stride - 0.5 : c.iy;
-      for (let y = 0; y < G; y++) {
-        for (let x = 0; x < G; x++) {
-          const v = x === c.ix && y === c.iy ? 1 : Math.exp(-((x - gx) ** 2 + (y - gy) ** 2) / (2 * c.sigma * c.sigma));
-          const i = (b * G + y) * G + x;
+      // The gaussian on the stride-4 heat grid, packed space-to-depth into the G x G cells (regressor.ts
+      // HEAT_SUB). Its centre, in heat cells: the centre cell's middle (CenterNet) or the box centre itself.
+      const hs = geom.stride / HEAT_SUB, GH = G * HEAT_SUB;
+      const gx = cfg.centreGaussian === "exact" ? c.cx / hs - 0.5 : c.hx, gy = cfg.centreGaussian === "exact" ? c.cy / hs - 0.5 : c.hy;
+      for (let y = 0; y < GH; y++) {
+        for (let x = 0; x < GH; x++) {
+          const v = x === c.hx && y === c.hy ? 1 : Math.exp(-((x - gx) ** 2 + (y - gy) ** 2) / (2 * c.sigma * c.sigma));
+          const i = (((b * G + Math.floor(y / HEAT_SUB)) * G + Math.floor(x / HEAT_SUB)) * HEAT_SUB + (y % HEAT_SUB)) * HEAT_SUB + (x % HEAT_SUB);
           heat[i] = Math.max(heat[i], v);
         }
       }
@@ -230,7 +235,7 @@ export function buildBatch(samples: readonly Sample[], geom: ModelGeometry, cfg:
         weight[k] = ws[m];
         box.set([c.cx / geom.stride - jx, c.cy / geom.stride - jy, c.w / S, c.h / S], k * 4);
         const ccx = (jx + 0.5) * geom.stride, ccy = (jy + 0.5) * geom.stride;
-        if (orient) {
+        if (orient && (r === 0 || cfg.orientAt === "all")) {
           yawBin[k * YAW_BINS + orient.bin] = 1;
           yawRes[k] = orient.residual;
           tilt.set(orient.tilt6d, k * 6);
@@ -262,7 +267,7 @@ export function buildBatch(samples: readonly Sample[], geom: ModelGeometry, cfg:
   });
   return {
     images: imagesTensor(samples, S),
-    heat: tf.tensor4d(heat, [B, G, G, 1]),
+    heat: tf.tensor4d(heat, [B, G, G, HEAT_SUB * HEAT_SUB]),
     imageWeight: tf.tensor1d(imageWeight),
     select: tf.tensor3d(select, [B, M, G * G]),
     personMask: tf.tensor1d(personMask),

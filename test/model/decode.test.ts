@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import * as tf from "@tensorflow/tfjs";
-import { decodeMaps, findPeaks, predict } from "../../lib/model/decode";
+import { decodeMaps, findPeaks, heatPeaks, predict } from "../../lib/model/decode";
 import { MAP, MAP_CHANNELS, TINY_MODEL, buildRegressor, modelGeometry } from "../../lib/model/regressor";
 import { DEFAULT_LOSS } from "../../lib/train/losses";
 import { buildBatch, disposeBatch } from "../../lib/train/targets";
@@ -27,6 +27,26 @@ describe("model/decode", () => {
     t.dispose();
   });
 
+  it("heatPeaks finds peaks on the unpacked stride-4 heatmap and names each by its stride-8 cell", () => {
+    // Grid 4 (stride 8), so the heat grid is 8 x 8; heat cell (x, y) is channel (y % 2) * 2 + x % 2 of cell (x >> 1, y >> 1).
+    const m = new Float32Array(16 * MAP_CHANNELS);
+    for (let c = 0; c < 16; c++) m.fill(-10, c * MAP_CHANNELS + MAP.heat[0], c * MAP_CHANNELS + MAP.heat[0] + MAP.heat[1]);
+    const put = (x: number, y: number, v: number) => (m[((y >> 1) * 4 + (x >> 1)) * MAP_CHANNELS + MAP.heat[0] + (y % 2) * 2 + (x % 2)] = v);
+    put(5, 2, 3); // cell (2, 1) = 6, sub-cell (1, 0): channel 1
+    put(0, 7, 2); // cell (0, 3) = 12, sub-cell (0, 1): channel 2
+    put(7, 7, 1); // cell (3, 3) = 15
+    put(6, 6, 0.5); // the same cell, and 3x3-adjacent to (7, 7) with a lower score: suppressed
+    put(2, 0, 1.5); // cell (1, 0) = 1, twice at one value: both survive NMS (a tie), and merge into one
+    put(3, 1, 1.5);
+    const t = tf.tensor4d(m, [1, 4, 4, MAP_CHANNELS]);
+    const sig = (x: number) => 1 / (1 + Math.exp(-x));
+    const got = heatPeaks(t, 0.5, 8)[0];
+    assert.deepEqual(got.map((p) => p.cell), [6, 12, 1, 15]);
+    got.forEach((p, i) => assert.ok(Math.abs(p.score - sig([3, 2, 1.5, 1][i])) < 1e-6));
+    assert.deepEqual(heatPeaks(t, 0.5, 2)[0].map((p) => p.cell), [6, 12]);
+    t.dispose();
+  });
+
   it("decodes the training targets of a person back into its label (64 px image, 32 px model input)", () => {
     const geom = { inputSize: 32, grid: 4, stride: 8 };
     const cam = fakeCamera(64, 55);
@@ -41,7 +61,7 @@ describe("model/decode", () => {
     const cell = sel[0].indexOf(1);
     const blank = () => {
       const m = new Float32Array(16 * MAP_CHANNELS);
-      for (let c = 0; c < 16; c++) m[c * MAP_CHANNELS + MAP.heat[0]] = -10;
+      for (let c = 0; c < 16; c++) m.fill(-10, c * MAP_CHANNELS + MAP.heat[0], c * MAP_CHANNELS + MAP.heat[0] + MAP.heat[1]);
       return m;
     };
     const maps = blank();

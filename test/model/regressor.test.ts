@@ -27,7 +27,7 @@ describe("model/regressor", () => {
       y.dispose();
       model.dispose();
     }
-    assert.equal(MAP_CHANNELS, 262);
+    assert.equal(MAP_CHANNELS, 265);
     assert.throws(() => buildRegressor({ ...TINY_MODEL, inputSize: 40 }), /multiple of 16/);
   });
 
@@ -35,12 +35,12 @@ describe("model/regressor", () => {
     const model = buildRegressor(TINY_MODEL);
     const st = modelStats(model);
     assert.equal(st.params, model.countParams());
-    // Tiny: 32 -> s2 8ch (16x16) -> s4 16ch (8x8) -> s8 24ch (4x4) + 1 conv -> s16 32ch (2x2) -> up, concat 56 -> 1x1 32 -> heads 1 + 261.
+    // Tiny: 32 -> s2 8ch (16x16) -> s4 16ch (8x8) -> s8 24ch (4x4) + 1 conv -> s16 32ch (2x2) -> up, concat 56 -> 1x1 32 -> heads 4 (the stride-4 heat sub-cells) + 261.
     const conv = (h: number, cin: number, cout: number, k = 3) => 2 * h * h * cout * k * k * cin;
-    const flops = conv(16, 3, 8) + conv(8, 8, 16) + conv(4, 16, 24) + conv(4, 24, 24) + conv(2, 24, 32) + conv(4, 56, 32, 1) + conv(4, 32, 1, 1) + conv(4, 32, 261, 1);
+    const flops = conv(16, 3, 8) + conv(8, 8, 16) + conv(4, 16, 24) + conv(4, 24, 24) + conv(2, 24, 32) + conv(4, 56, 32, 1) + conv(4, 32, 4, 1) + conv(4, 32, 261, 1);
     assert.equal(st.flopsPerImage, flops);
     const params = (cin: number, cout: number, k = 3) => k * k * cin * cout + cout;
-    assert.equal(st.params, params(3, 8) + params(8, 16) + params(16, 24) + params(24, 24) + params(24, 32) + params(56, 32, 1) + params(32, 1, 1) + params(32, 261, 1));
+    assert.equal(st.params, params(3, 8) + params(8, 16) + params(16, 24) + params(24, 24) + params(24, 32) + params(56, 32, 1) + params(32, 4, 1) + params(32, 261, 1));
     // RF: 3 (s2) -> 7 (s4) -> 15 (s8) -> 31 (s8 conv) -> 47 (s16), the 1x1 head adds nothing.
     assert.equal(st.receptiveField, 47);
     assert.equal(st.stride, 8);

@@ -10,6 +10,9 @@ import { fakeCamera, fakePerson, fakeSample, useBackend } from "./fixtures";
 const J = (n: (typeof H36M_17)[number]) => H36M_17.indexOf(n);
 const geom = { inputSize: 32, grid: 4, stride: 8 };
 
+/** The packed heatmap (regressor.ts HEAT_SUB: 4 sub-cells per stride-8 cell) of image b at stride-4 cell (x, y); grid 4. */
+const heatAt = (heat: ArrayLike<number>, x: number, y: number, b = 0) => heat[((b * 4 + (y >> 1)) * 4 + (x >> 1)) * 4 + (y & 1) * 2 + (x & 1)];
+
 /** Deep equality with numbers compared to `tol` (x - (W - (W - x)) is not always 0 in floating point). */
 function closeDeep(a: unknown, b: unknown, tol = 1e-9, path = "$"): void {
   if (typeof a === "number" && typeof b === "number") return assert.ok(Math.abs(a - b) <= tol || (Number.isNaN(a) && Number.isNaN(b)), `${path}: ${a} vs ${b}`);
@@ -76,13 +79,16 @@ describe("train/targets", () => {
     assert.deepEqual(batch.select.shape, [2, 2, 16]);
     assert.deepEqual(batch.images.shape, [2, 32, 32, 3]);
     const heat = batch.heat.dataSync(), sel = batch.select.arraySync();
-    // Person a: box centre in model px = centre / 2; its cell holds exactly 1.
+    // Person a: box centre in model px = centre / 2; its stride-4 heat cell holds exactly 1, and its
+    // stride-8 cell is the regression row.
     const cx = (a.box[0] + a.box[2]) / 4, cy = (a.box[1] + a.box[3]) / 4;
     const cell = Math.floor(cy / 8) * 4 + Math.floor(cx / 8);
-    assert.equal(heat[cell], 1);
+    assert.deepEqual(batch.heat.shape, [2, 4, 4, 4]);
+    assert.equal(heatAt(heat, Math.floor(cx / 4), Math.floor(cy / 4)), 1);
+    assert.equal(Array.from(heat).filter((v) => v === 1).length, 2, "one 1 per person");
     assert.equal(sel[0][0][cell], 1);
     assert.equal(sel[0][0].reduce((x, y) => x + y, 0), 1);
-    assert.ok(heat.slice(16).every((v) => v === 0), "an image without people has an empty heatmap");
+    assert.ok(heat.slice(64).every((v) => v === 0), "an image without people has an empty heatmap");
     assert.deepEqual(Array.from(batch.personMask.dataSync()), [1, 1, 0, 0]);
     assert.deepEqual(Array.from(batch.weight.dataSync()), [1, 0.25, 0, 0]);
     assert.deepEqual(Array.from(batch.imageWeight.dataSync()), [(1 + 0.25) / 2, 1]);
@@ -119,7 +125,7 @@ describe("train/targets", () => {
     const a = { ...fakePerson(cam, [0, 0.2, 5], [0, 0, 0, 0, 0]), box: [18, 28, 34, 60] as [number, number, number, number] };
     const b = { ...fakePerson(cam, [0.3, 0, 5], [0, 0, 0, 0, 0]), box: [30, 24, 46, 56] as [number, number, number, number] };
     const s: Sample = { domain: "pretrain", index: 0, image: new Float32Array(64 * 64 * 3), width: 64, height: 64, camera: cam, people: [a, b] };
-    const batch = buildBatch([s], geom, { ...DEFAULT_LOSS, regressAt: "nearest4", centreGaussian: "exact" });
+    const batch = buildBatch([s], geom, { ...DEFAULT_LOSS, regressAt: "nearest4", centreGaussian: "exact", centreSigmaMin: 0.5, orientAt: "all" });
     assert.deepEqual(batch.select.shape, [1, 8, 16]);
     const sel = batch.select.arraySync()[0].map((row) => row.indexOf(1));
     const cellOf = (x: number, y: number) => y * 4 + x;
@@ -134,13 +140,19 @@ describe("train/targets", () => {
     const y3 = batch.joints3dCanon.arraySync();
     assert.deepEqual(y3[2], y3[0], "3D targets do not depend on the cell");
     assert.deepEqual(Array.from(batch.maskOrient.dataSync()), [1, 0, 1, 0, 1, 0, 1, 0]);
-    // Exact gaussians (sigma 0.5 cells: the boxes are small): centred at (13/8 - 0.5, 22/8 - 0.5) cells for a.
+    const centreOrient = buildBatch([s], geom, { ...DEFAULT_LOSS, regressAt: "nearest4", orientAt: "centre" });
+    assert.deepEqual(Array.from(centreOrient.maskOrient.dataSync()), [1, 0, 0, 0, 1, 0, 0, 0], "orientAt centre: the centre rows only");
+    assert.deepEqual(Array.from(centreOrient.mask3d.dataSync()), Array.from(batch.mask3d.dataSync()), "3D stays at every row");
+    disposeBatch(centreOrient);
+    // Exact gaussians on the stride-4 heat grid. Sigma: 0.1 sqrt(8 * 16) / 4 = 0.28 heat cells, so the
+    // minimum, set to 0.5 here. Centred at (13/4 - 0.5, 22/4 - 0.5) heat cells for a, exactly 1 at (3, 5); b's at (4, 5).
     const heat = batch.heat.dataSync();
-    assert.equal(heat[cellOf(1, 2)], 1);
-    assert.equal(heat[cellOf(2, 2)], 1);
-    const g = (x: number, y: number, cx: number, cy: number) => Math.exp(-((x - (cx / 8 - 0.5)) ** 2 + (y - (cy / 8 - 0.5)) ** 2) / 0.5);
-    assert.ok(Math.abs(heat[cellOf(1, 3)] - Math.max(g(1, 3, 13, 22), g(1, 3, 19, 20))) < 1e-6);
-    assert.ok(Math.abs(heat[cellOf(0, 0)] - Math.max(g(0, 0, 13, 22), g(0, 0, 19, 20))) < 1e-6);
+    assert.equal(heatAt(heat, 3, 5), 1);
+    assert.equal(heatAt(heat, 4, 5), 1);
+    const g = (x: number, y: number, cx: number, cy: number) => Math.exp(-((x - (cx / 4 - 0.5)) ** 2 + (y - (cy / 4 - 0.5)) ** 2) / 0.5);
+    assert.ok(Math.abs(heatAt(heat, 3, 6) - Math.max(g(3, 6, 13, 22), g(3, 6, 19, 20))) < 1e-6);
+    assert.ok(Math.abs(heatAt(heat, 0, 0) - Math.max(g(0, 0, 13, 22), g(0, 0, 19, 20))) < 1e-6);
+    assert.ok(Math.abs(heatAt(heat, 5, 4) - Math.max(g(5, 4, 13, 22), g(5, 4, 19, 20))) < 1e-6);
     // The same person alone keeps all four rows; at the grid's edge the off-grid rows are dropped.
     const alone = buildBatch([{ ...s, people: [a] }], geom, { ...DEFAULT_LOSS, regressAt: "nearest4" });
     assert.deepEqual(Array.from(alone.personMask.dataSync()), [1, 1, 1, 1]);

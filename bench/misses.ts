@@ -1,0 +1,78 @@
+/**
+ * Who the detector misses: every tall studio person (>= 30 px) without a score >= 0.5 match at IoU 0.5,
+ * split by how much of the body is visible and by what the nearest prediction looks like.
+ * `node dist/bench/misses.js [checkpoint dir]` (docs/model-notes.md section 11).
+ */
+import { initBackend } from "../lib/core/backend";
+import { loadCheckpoint } from "../lib/core/checkpoint";
+import { resolveConfig } from "../lib/config";
+import { studioDataset } from "../lib/data/datasets";
+import { boxIou } from "../lib/eval/metrics";
+import { predict } from "../lib/model/decode";
+import { MIN_HEIGHT_PX } from "../lib/stages/evaluate";
+import { munkres } from "munkres";
+
+async function main(): Promise<void> {
+  const dir = process.argv[2] ?? "data/checkpoints/pretrained";
+  await initBackend({ quiet: true });
+  const { model } = await loadCheckpoint(dir);
+  const studio = studioDataset(resolveConfig({ quick: false, argv: [] }), 0);
+  const rows: { vis: number; matched: boolean; bestIou: number; bestScore: number; centreIn: boolean; maxedOut: boolean; h: number; nPeople: number; wRatio: number; hRatio: number }[] = [];
+  for (let i = 0; i < studio.size; i += 32) {
+    const ss = Array.from({ length: Math.min(32, studio.size - i) }, (_, k) => studio.get(i + k));
+    const out = predict(model, ss.map((s) => s.image), ss.map((s) => s.camera), { scoreThreshold: 0.05, maxPeople: 12 });
+    ss.forEach((s, k) => {
+      const preds = out[k].filter((p) => p.score >= 0.5);
+      const gt = s.people;
+      const match = new Array<number>(gt.length).fill(-1);
+      if (gt.length && preds.length) {
+        const cost = gt.map((g) => preds.map((p) => -boxIou(g.box, p.box)));
+        for (const [r, c] of munkres(cost)) if (-cost[r][c] >= 0.5) match[r] = c;
+      }
+      gt.forEach((g, gi) => {
+        const h = g.box[3] - g.box[1];
+        if (h < MIN_HEIGHT_PX) return;
+        let bestIou = 0, bestScore = 0, wRatio = NaN, hRatio = NaN;
+        for (const p of out[k]) {
+          const iou = boxIou(g.box, p.box);
+          if (iou > bestIou) { bestIou = iou; bestScore = p.score; wRatio = (p.box[2] - p.box[0]) / (g.box[2] - g.box[0]); hRatio = (p.box[3] - p.box[1]) / h; }
+        }
+        const centreIn = out[k].some((p) => { const cx = (p.box[0] + p.box[2]) / 2, cy = (p.box[1] + p.box[3]) / 2; return p.score >= 0.3 && cx >= g.box[0] && cx <= g.box[2] && cy >= g.box[1] && cy <= g.box[3]; });
+        const vis = g.visible.reduce((a, b) => a + b, 0) / g.visible.length;
+        rows.push({ vis, matched: match[gi] >= 0, bestIou, bestScore, centreIn, maxedOut: out[k].length >= 8, h, nPeople: gt.length, wRatio, hRatio });
+      });
+    });
+  }
+  const q = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(p * (s.length - 1))]; };
+  const miss = rows.filter((r) => !r.matched);
+  console.log(`${dir}: ${rows.length} tall people, ${miss.length} missed at (score 0.5, IoU 0.5)`);
+  for (const [lo, hi] of [[0, 0.5], [0.5, 0.8], [0.8, 0.99], [0.99, 1.01]]) {
+    const g = rows.filter((r) => r.vis >= lo && r.vis < hi);
+    console.log(`visible joints ${lo}-${hi}: ${g.length} people, recall ${(g.filter((r) => r.matched).length / g.length).toFixed(3)}`);
+  }
+  for (const [lo, hi] of [[30, 35], [35, 40], [40, 50], [50, 200]]) {
+    const g = rows.filter((r) => r.h >= lo && r.h < hi);
+    console.log(`height ${lo}-${hi}: ${g.length} people, recall ${(g.filter((r) => r.matched).length / g.length).toFixed(3)}`);
+  }
+  for (const n of [1, 2, 3, 4, 5, 6, 7, 8]) {
+    const g = rows.filter((r) => r.nPeople === n);
+    if (g.length) console.log(`people in image ${n}: ${g.length}, recall ${(g.filter((r) => r.matched).length / g.length).toFixed(3)}`);
+  }
+  for (const [lo, hi] of [[30, 35], [35, 40], [40, 50]]) {
+    const g = rows.filter((r) => r.h >= lo && r.h < hi && r.vis > 0.99);
+    const mm = g.filter((r) => !r.matched && r.bestIou >= 0.2);
+    console.log(`fully visible, height ${lo}-${hi}: ${g.length} people, recall ${(g.filter((r) => r.matched).length / g.length).toFixed(3)}; misses' best IoU quartiles ${[0.25, 0.5, 0.75].map((p) => q(g.filter((r) => !r.matched).map((r) => r.bestIou), p).toFixed(2))} width ratio ${[0.25, 0.5, 0.75].map((p) => q(mm.map((r) => r.wRatio), p).toFixed(2))} height ratio ${[0.25, 0.5, 0.75].map((p) => q(mm.map((r) => r.hRatio), p).toFixed(2))}`);
+  }
+  const cat = (f: (r: (typeof rows)[number]) => boolean) => miss.filter(f).length;
+  console.log(`misses: best IoU >= 0.5 but score < 0.5: ${cat((r) => r.bestIou >= 0.5 && r.bestScore < 0.5)}; best IoU >= 0.5 with score >= 0.5 (lost in matching): ${cat((r) => r.bestIou >= 0.5 && r.bestScore >= 0.5)}; best IoU 0.3-0.5: ${cat((r) => r.bestIou >= 0.3 && r.bestIou < 0.5)}; < 0.3: ${cat((r) => r.bestIou < 0.3)}; centre inside: ${cat((r) => r.centreIn)}`);
+  const m = miss.filter((r) => r.bestIou >= 0.2);
+  console.log(`misses with best IoU >= 0.2: width ratio quartiles ${[0.25, 0.5, 0.75].map((p) => q(m.map((r) => r.wRatio), p).toFixed(2))}, height ratio ${[0.25, 0.5, 0.75].map((p) => q(m.map((r) => r.hRatio), p).toFixed(2))}`);
+  const hit = rows.filter((r) => r.matched);
+  console.log(`matched: width ratio quartiles ${[0.25, 0.5, 0.75].map((p) => q(hit.map((r) => r.wRatio), p).toFixed(2))}, height ratio ${[0.25, 0.5, 0.75].map((p) => q(hit.map((r) => r.hRatio), p).toFixed(2))}`);
+  model.dispose();
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
