@@ -28,7 +28,7 @@
  *   layers (no custom-layer registration needed to load it).
  *
  * Numbers of the default config (`DEFAULT_MODEL`), measured by `modelStats` and bench/train.ts on this
- * 2-core machine (wasm, one thread): 497,286 parameters (1.99 MB float32 checkpoint), 0.137 GFLOP per
+ * 2-core machine (wasm, one thread): 497,673 parameters (1.99 MB float32 checkpoint), 0.137 GFLOP per
  * image forward at 128x128 (0.077 at 96x96; 2 FLOPs per multiply-add), output stride 8 (a 16x16 grid
  * at 128), receptive field 119 px; ~33 training images/s at 128 on one thread (batch 16, the whole
  * step; ~45 with a worker thread), ~5 ms inference latency per image at batch 1 (bench/RESULTS.md).
@@ -105,10 +105,13 @@ export const STRIDE = 8;
 /**
  * Heatmap sub-cells per cell side. The centre heatmap is at stride STRIDE / HEAT_SUB = 4, packed into
  * the stride-8 maps as HEAT_SUB^2 channels per cell (space-to-depth: channel sy * HEAT_SUB + sx is the
- * stride-4 cell (HEAT_SUB x + sx, HEAT_SUB y + sy)). Why: at stride 8 the peak of a 17 px wide person
- * fell on a neighbour of its centre cell half the time, and the neighbours' rows regress the box and
- * the yaw worse (docs/model-notes.md section 11); a stride-4 peak names the stride-8 cell holding the
- * centre, whose row is then read. It costs 3 channels of a 1x1 conv.
+ * stride-4 cell (HEAT_SUB x + sx, HEAT_SUB y + sy)); a person is read at the stride-8 cell holding its
+ * peak. Why: the 3x3 NMS at stride 8 spans 24 px, more than the 17 px width of a tall studio person, so
+ * people side by side suppressed each other; at stride 4 it spans 12 px. Measured (docs/model-notes.md
+ * section 11): a prediction centred in 98% of the tall people's boxes instead of 92%, better boxes,
+ * recall 0.757 instead of 0.729 (in a run that also moved the orientation terms). The hoped-for
+ * second gain did not come: the peak lands in the centre cell no more often than at stride 8 (46%).
+ * It costs 3 channels of a 1x1 conv.
  */
 export const HEAT_SUB = 2;
 const H = HEAT_SUB * HEAT_SUB;
