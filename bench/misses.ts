@@ -7,28 +7,23 @@ import { initBackend } from "../lib/core/backend";
 import { loadCheckpoint } from "../lib/core/checkpoint";
 import { resolveConfig } from "../lib/config";
 import { studioDataset } from "../lib/data/datasets";
+import { matchBoxes } from "../lib/eval/detection";
 import { boxIou } from "../lib/eval/metrics";
 import { predict } from "../lib/model/decode";
 import { MIN_HEIGHT_PX } from "../lib/stages/evaluate";
-import { munkres } from "munkres";
 
 async function main(): Promise<void> {
   const dir = process.argv[2] ?? "data/checkpoints/pretrained";
   await initBackend({ quiet: true });
   const { model } = await loadCheckpoint(dir);
   const studio = studioDataset(resolveConfig({ quick: false, argv: [] }), 0);
-  const rows: { vis: number; matched: boolean; bestIou: number; bestScore: number; centreIn: boolean; maxedOut: boolean; h: number; nPeople: number; wRatio: number; hRatio: number }[] = [];
+  const rows: { vis: number; matched: boolean; bestIou: number; bestScore: number; centreIn: boolean; h: number; nPeople: number; wRatio: number; hRatio: number }[] = [];
   for (let i = 0; i < studio.size; i += 32) {
     const ss = Array.from({ length: Math.min(32, studio.size - i) }, (_, k) => studio.get(i + k));
     const out = predict(model, ss.map((s) => s.image), ss.map((s) => s.camera), { scoreThreshold: 0.05, maxPeople: 12 });
     ss.forEach((s, k) => {
-      const preds = out[k].filter((p) => p.score >= 0.5);
       const gt = s.people;
-      const match = new Array<number>(gt.length).fill(-1);
-      if (gt.length && preds.length) {
-        const cost = gt.map((g) => preds.map((p) => -boxIou(g.box, p.box)));
-        for (const [r, c] of munkres(cost)) if (-cost[r][c] >= 0.5) match[r] = c;
-      }
+      const match = matchBoxes(gt.map((g) => g.box), out[k].filter((p) => p.score >= 0.5).map((p) => p.box));
       gt.forEach((g, gi) => {
         const h = g.box[3] - g.box[1];
         if (h < MIN_HEIGHT_PX) return;
@@ -39,7 +34,7 @@ async function main(): Promise<void> {
         }
         const centreIn = out[k].some((p) => { const cx = (p.box[0] + p.box[2]) / 2, cy = (p.box[1] + p.box[3]) / 2; return p.score >= 0.3 && cx >= g.box[0] && cx <= g.box[2] && cy >= g.box[1] && cy <= g.box[3]; });
         const vis = g.visible.reduce((a, b) => a + b, 0) / g.visible.length;
-        rows.push({ vis, matched: match[gi] >= 0, bestIou, bestScore, centreIn, maxedOut: out[k].length >= 8, h, nPeople: gt.length, wRatio, hRatio });
+        rows.push({ vis, matched: match[gi] >= 0, bestIou, bestScore, centreIn, h, nPeople: gt.length, wRatio, hRatio });
       });
     });
   }

@@ -18,14 +18,20 @@ export interface DetectionCounts {
   truePositives: number;
 }
 
-export function detectionCounts(gtBoxes: readonly number[][], predBoxes: readonly number[][], opts: { iou?: number; minHeightPx?: number } = {}): DetectionCounts {
-  const iouThr = opts.iou ?? 0.5, minH = opts.minHeightPx ?? 0;
-  const big = gtBoxes.map((b) => b[3] - b[1] >= minH);
+/** The one-to-one matching (Hungarian on IoU): per GT box, the index of its prediction, or -1 below `iou`. */
+export function matchBoxes(gtBoxes: readonly number[][], predBoxes: readonly number[][], iou = 0.5): number[] {
   const match = new Array<number>(gtBoxes.length).fill(-1);
   if (gtBoxes.length && predBoxes.length) {
     const cost = gtBoxes.map((g) => predBoxes.map((p) => -boxIou(g, p)));
-    for (const [r, c] of munkres(cost)) if (-cost[r][c] >= iouThr) match[r] = c;
+    for (const [r, c] of munkres(cost)) if (-cost[r][c] >= iou) match[r] = c;
   }
+  return match;
+}
+
+export function detectionCounts(gtBoxes: readonly number[][], predBoxes: readonly number[][], opts: { iou?: number; minHeightPx?: number } = {}): DetectionCounts {
+  const minH = opts.minHeightPx ?? 0;
+  const big = gtBoxes.map((b) => b[3] - b[1] >= minH);
+  const match = matchBoxes(gtBoxes, predBoxes, opts.iou ?? 0.5);
   const ignoredPreds = new Set(match.filter((m, i) => m >= 0 && !big[i]));
   const tp = match.filter((m, i) => m >= 0 && big[i]).length;
   return { gt: big.filter(Boolean).length, matchedGt: tp, pred: predBoxes.length - ignoredPreds.size, truePositives: tp };
