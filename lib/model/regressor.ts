@@ -13,8 +13,9 @@
  * - Two 1x1 heads on that grid give the output maps [B, S/8, S/8, 265]: channels 0-3 the centre-heatmap
  *   logits of the cell's four stride-4 sub-cells (`HEAT_SUB`), channels 4-264 the parameters of the
  *   person centred in or next to that cell (`MAP` below; training writes each person's targets at
- *   the 2x2 cells around its centre, targets.ts): box offset and size, a normalised root depth, 5 shape betas, 17 2D joint offsets (an auxiliary
- *   2D output, and the person's 2D root), 24 local joint rotations in 6D form, 17 direct 3D joints
+ *   the 2x2 cells around its centre, targets.ts): box offset and size, a normalised root depth, 5
+ *   shape betas, 17 2D joint offsets (an auxiliary 2D output, and the person's 2D root), 24 local
+ *   joint rotations in 6D form, 17 direct 3D joints
  *   (an auxiliary head: it learned faster than the body-model path in short runs, and a direct
  *   output beside the body model's costs 51 channels of a 1x1 conv), and the torso's orientation
  *   (8 yaw-class logits, 8 residuals, a 6D tilt).
