@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const frames: { gt: PersonLabel[]; pred: PersonLabel[] }[] = [];
   for (let i = 0; i < studio.size; i += 32) {
     const ss = Array.from({ length: Math.min(32, studio.size - i) }, (_, k) => studio.get(i + k));
-    const out = predict(model, ss.map((s) => s.image), ss.map((s) => s.camera), { scoreThreshold: 0.05, maxPeople: 12 });
+    const out = predict(model, ss.map((s) => s.image), ss.map((s) => s.camera), { scoreThreshold: 0.05, maxPeople: 12, boxCentre: (process.env.BOX_CENTRE ?? "regressed") as "regressed" | "heat" | "mean" });
     ss.forEach((s, k) => frames.push({ gt: s.people, pred: out[k] }));
   }
   console.log(`${dir}: studio seed 0, ${frames.length} images, people >= ${MIN_HEIGHT_PX} px\n\n| score >= | IoU >= 0.5: P / R | IoU >= 0.3: P / R |\n|---:|---:|---:|`);

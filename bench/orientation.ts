@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   console.log("| 3D from | yaw decoding | det P / R | MPJPE mm (ratio to mean pose) | PA-MPJPE mm (ratio) | median yaw error deg | yaw error > 90 deg |");
   console.log("|---|---|---:|---:|---:|---:|---:|");
   for (const pose of ["fk", "direct"] as const) {
-    for (const yaw of ["argmax", "expected"] as const) {
+    for (const yaw of ["argmax", "expected", "fit2d", "flip2d"] as const) {
       const preds = predictSource(model, studioDataset(cfg, 0), { quiet: true, pose, yaw });
       const m = scoreStudio(preds, "tall"), b = scoreStudio(preds, "tall", () => mp);
       const all = crmhOverall;

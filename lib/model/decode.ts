@@ -5,7 +5,8 @@
  * (`PersonLabel`, source "pseudo") so that they can serve directly as pseudo labels.
  *
  * Per person, in the image's own px and camera (the model may have seen a resized copy):
- * - box: the regressed centre and size, clipped to the image;
+ * - box: centred midway between the peak row's regressed centre and the heat peak (`boxCentre`), the
+ *   regressed size, clipped to the image;
  * - joints3dRel: the body model's 17 joints, pelvis-relative, metres, in the torso frame, turned into
  *   camera axes by the predicted orientation (lib/body/orientation.ts): the most likely yaw class
  *   plus its residual, relative to the ray through the pelvis, and the tilt;
@@ -21,6 +22,9 @@ import type { PersonLabel } from "../data/records";
 import type { Intrinsics } from "../world/camera";
 import { HEAT_SUB, MAP, MAP_CHANNELS, bodyJoints, cellBlock, imagesTensor, modelGeometry, splitParams, type ModelGeometry } from "./regressor";
 
+/** How the yaw class becomes a pose (DecodeOptions.yaw). */
+export type YawDecode = "argmax" | "expected" | "fit2d" | "flip2d";
+
 export interface DecodeOptions {
   /** Default: the model config's 0.5. */
   scoreThreshold?: number;
@@ -31,12 +35,17 @@ export interface DecodeOptions {
   /** Root-relative 3D joints from the body model ("fk", default) or the direct 3D head ("direct"). */
   pose?: "fk" | "direct";
   /**
-   * How the yaw class becomes a pose: "argmax" (default) turns the torso-frame pose by the most likely
+   * How the yaw class becomes a pose: "argmax" turns the torso-frame pose by the most likely
    * class; "expected" averages the pose turned by every class, weighted by its probability (lower
    * MPJPE only while the class is near chance, and the average of two turned poses is not a pose:
-   * docs/model-notes.md sections 8-9).
+   * docs/model-notes.md sections 8-9). "flip2d" (the default): the most likely class or the one
+   * opposite it, whichever turned pose projects nearer the regressed 2D joints. The 2D head tells the
+   * person's left from right in the image, and a body turned front-to-back projects with its sides
+   * swapped. On the shipped checkpoint it cut the people turned front-to-back from 20% to 12%
+   * (docs/model-notes.md section 12). "fit2d": the same over all 8 classes (worse: the 2D joints
+   * cannot tell neighbouring classes apart).
    */
-  yaw?: "argmax" | "expected";
+  yaw?: YawDecode;
   /**
    * Which map rows give a person: "peak" (default) the peak cell's row; "block" the heat-weighted mean
    * of the rows at the 2x2 cells around the centre the peak's row regresses (the cells training writes
@@ -46,6 +55,13 @@ export interface DecodeOptions {
    * box from the peak's row alone.
    */
   cells?: "peak" | "block" | "blockPose";
+  /**
+   * Where a person's box is centred: "regressed" the peak row's box offset; "heat" the heatmap peak
+   * itself, refined to a fraction of a heat cell; "mean" (default) the midpoint of the two, whose
+   * errors are partly independent (docs/model-notes.md section 12: +0.01 precision and recall on the
+   * shipped checkpoint). The size always comes from the row.
+   */
+  boxCentre?: "regressed" | "heat" | "mean";
   /** Mark the predicted betas as a shape label (default false: upstream pseudo labels carry no shape). */
   hasShape?: boolean;
   /** Written into each label's provenance (default "predict"). */
@@ -61,6 +77,9 @@ interface Peak {
   image: number;
   cell: number;
   score: number;
+  /** heatPeaks: the peak's position on the stride-4 heat grid, in heat-cell indices, sub-cell refined */
+  hx?: number;
+  hy?: number;
 }
 
 /**
@@ -101,14 +120,26 @@ export function heatPeaks(maps: tf.Tensor4D, threshold: number, maxPeople: numbe
   );
   // More candidates than maxPeople, since merging can drop some.
   const fine = findPeaks(heat, threshold, 2 * maxPeople);
+  const GH = G * s, logits = heat.dataSync();
   heat.dispose();
+  // Sub-cell refinement: the training target is a gaussian, whose log is a parabola; fit one through
+  // the log-probabilities of the peak and its two neighbours on each axis (capped at half a cell).
+  const logp = (b: number, x: number, y: number) => -Math.log1p(Math.exp(-logits[(b * GH + Math.min(GH - 1, Math.max(0, y))) * GH + Math.min(GH - 1, Math.max(0, x))]));
+  const refine = (l0: number, lm: number, lp: number) => {
+    const den = 2 * l0 - lm - lp;
+    return den > 1e-9 ? Math.max(-0.5, Math.min(0.5, (lp - lm) / (2 * den))) : 0;
+  };
   return fine.map((ps) => {
     const seen = new Set<number>(), out: Peak[] = [];
     for (const p of ps) {
-      const cell = Math.floor(Math.floor(p.cell / (G * s)) / s) * G + Math.floor((p.cell % (G * s)) / s);
+      const fx = p.cell % GH, fy = Math.floor(p.cell / GH);
+      const cell = Math.floor(fy / s) * G + Math.floor(fx / s);
       if (seen.has(cell) || out.length >= maxPeople) continue;
       seen.add(cell);
-      out.push({ image: p.image, cell, score: p.score });
+      const l0 = logp(p.image, fx, fy);
+      const hx = fx + (fx > 0 && fx < GH - 1 ? refine(l0, logp(p.image, fx - 1, fy), logp(p.image, fx + 1, fy)) : 0);
+      const hy = fy + (fy > 0 && fy < GH - 1 ? refine(l0, logp(p.image, fx, fy - 1), logp(p.image, fx, fy + 1)) : 0);
+      out.push({ image: p.image, cell, score: p.score, hx, hy });
     }
     return out;
   });
@@ -189,7 +220,10 @@ export function decodeMaps(maps: tf.Tensor4D, cameras: readonly CameraIntrinsics
     const ix = p.cell % G, iy = Math.floor(p.cell / G);
     const ccx = (ix + 0.5) * st, ccy = (iy + 0.5) * st; // cell centre, model px
     const [o, sz, dc, j2, be] = [MAP.boxOffset[0], MAP.boxSize[0], MAP.depth[0], MAP.joints2d[0], MAP.betas[0]];
-    const bx = (ix + ch(n, o)) * st, by = (iy + ch(n, o + 1)) * st, bw = ch(n, sz) * S, bh = ch(n, sz + 1) * S;
+    const hs = st / HEAT_SUB, wHeat = p.hx === undefined || p.hy === undefined ? 0 : opts.boxCentre === "heat" ? 1 : opts.boxCentre === "regressed" ? 0 : 0.5;
+    const bx = (1 - wHeat) * (ix + ch(n, o)) * st + wHeat * ((p.hx ?? 0) + 0.5) * hs;
+    const by = (1 - wHeat) * (iy + ch(n, o + 1)) * st + wHeat * ((p.hy ?? 0) + 0.5) * hs;
+    const bw = ch(n, sz) * S, bh = ch(n, sz + 1) * S;
     const box: [number, number, number, number] = [
       Math.max(0, (bx - bw / 2) / sx), Math.max(0, (by - bh / 2) / sy),
       Math.min(cam.width, (bx + bw / 2) / sx), Math.min(cam.height, (by + bh / 2) / sy),
@@ -206,6 +240,20 @@ export function decodeMaps(maps: tf.Tensor4D, cameras: readonly CameraIntrinsics
       const top = Math.max(...logits), e = logits.map((l) => Math.exp(l - top)), sum = e.reduce((a, c) => a + c, 0);
       joints3dRel = canonical.map(() => [0, 0, 0]);
       e.forEach((w, b) => turn(b).forEach((q, j) => q.forEach((v, d) => (joints3dRel[j][d] += (w / sum) * v))));
+    } else if (opts.yaw === undefined || opts.yaw === "fit2d" || opts.yaw === "flip2d") {
+      const top = logits.indexOf(Math.max(...logits));
+      const cands = opts.yaw === "fit2d" ? logits.map((_, b) => b) : [top, (top + YAW_BINS / 2) % YAW_BINS];
+      let best = Infinity;
+      joints3dRel = [];
+      for (const b of cands) {
+        const t = turn(b);
+        let e = 0;
+        t.forEach((q, j) => {
+          const X = q[0] + root[0], Y = q[1] + root[1], Z = q[2] + root[2];
+          e += Math.hypot((cam.fx * X) / Z + cam.cx - reg2d[j][0], (cam.fy * Y) / Z + cam.cy - reg2d[j][1]);
+        });
+        if (e < best) [best, joints3dRel] = [e, t];
+      }
     } else joints3dRel = turn(logits.indexOf(Math.max(...logits)));
     const joints3d = joints3dRel.map((q) => [q[0] + root[0], q[1] + root[1], q[2] + root[2]]);
     const joints2d = opts.joints2d === "regressed" ? reg2d : joints3d.map((q) => [(cam.fx * q[0]) / q[2] + cam.cx, (cam.fy * q[1]) / q[2] + cam.cy]);

@@ -71,6 +71,11 @@ export interface LossConfig {
   orientAt: "all" | "centre";
   /** Local joint rotations beyond this angle (degrees) cost in posePrior. */
   poseAngleLimitDeg: number;
+  /**
+   * The box term's size errors are multiplied by this. The offsets are in cells (8 px) and the sizes
+   * in units of S (128 px), so at 1 a px of width costs 1/16 of a px of centre, and at 16 the same.
+   */
+  boxSizeScale: number;
 }
 
 /**
@@ -78,7 +83,7 @@ export interface LossConfig {
  * are ~0.05-0.2 in their units while the focal loss starts near 1-3 (see docs/model-notes.md).
  */
 export const DEFAULT_LOSS: LossConfig = {
-  weights: { heatmap: 1, box: 1, joints2d: 5, joints3d: 5, joints3dDirect: 5, yawBin: 3, yawResidual: 1, tilt: 1, depth: 1, shape: 0.1, shapePrior: 0.001, posePrior: 0.1 },
+  weights: { heatmap: 1, box: 4, joints2d: 5, joints3d: 5, joints3dDirect: 5, yawBin: 3, yawResidual: 1, tilt: 1, depth: 1, shape: 0.1, shapePrior: 0.001, posePrior: 0.1 },
   sourceWeight: { gt: 1, pseudo: 1 },
   focalAlpha: 2,
   focalBeta: 4,
@@ -90,6 +95,9 @@ export const DEFAULT_LOSS: LossConfig = {
   regressAt: "nearest4",
   orientAt: "centre",
   poseAngleLimitDeg: 150,
+  // Sizes and offsets on a common px footing, and the box term 4x (it was 1): the boxes of 13-17 px wide
+  // people decided the IoU-0.5 criterion more than the scores did (docs/model-notes.md section 12).
+  boxSizeScale: 16,
 };
 
 /**
@@ -208,10 +216,11 @@ export function computeLosses(maps: tf.Tensor, batch: Batch, cfg: LossConfig): L
     const rows = tf.matMul(batch.select, maps.reshape([B, G * G, MAP_CHANNELS])).reshape([B * M, MAP_CHANNELS]) as tf.Tensor2D;
     const q = splitParams(rows);
     const w = batch.weight, on = batch.personMask;
+    const boxScale = tf.tensor1d([1, 1, cfg.boxSizeScale, cfg.boxSizeScale]);
     const joints3d = bodyJoints(q.rot6d, q.betas);
     const terms: Record<LossName, tf.Scalar> = {
       heatmap: focalLoss(maps.slice([0, 0, 0, 0], [B, G, G, MAP.heat[1]]), batch.heat, batch.imageWeight, cfg.focalAlpha, cfg.focalBeta),
-      box: maskedL1(tf.concat([q.boxOffset, q.boxSize], 1), batch.box, on, w),
+      box: maskedL1(tf.concat([q.boxOffset, q.boxSize], 1).mul(boxScale), batch.box.mul(boxScale), on, w),
       joints2d: maskedL1(q.joints2d, batch.joints2d, batch.mask2d, w),
       joints3d: maskedL1(joints3d, batch.joints3dCanon, batch.mask3d, w),
       joints3dDirect: maskedL1(q.joints3d, batch.joints3dCanon, batch.mask3d, w),

@@ -8,6 +8,7 @@ import type { Sample } from "../../lib/data/records";
 import { fakeCamera, fakePerson, useBackend } from "../train/fixtures";
 
 const sig = (x: number) => 1 / (1 + Math.exp(-x));
+const close2 = (a: number[], b: number[], what: string) => a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) < 1e-3, `${what}[${i}]: ${v} vs ${b[i]}`));
 
 describe("model/decode", () => {
   before(useBackend);
@@ -45,6 +46,22 @@ describe("model/decode", () => {
     got.forEach((p, i) => assert.ok(Math.abs(p.score - sig([3, 2, 1.5, 1][i])) < 1e-6));
     assert.deepEqual(heatPeaks(t, 0.5, 2)[0].map((p) => p.cell), [6, 12]);
     t.dispose();
+  });
+
+  it("heatPeaks refines a peak to the centre of the gaussian around it, to a fraction of a heat cell", () => {
+    const m = new Float32Array(16 * MAP_CHANNELS);
+    const [gx, gy, sigma] = [4.3, 2.8, 1.2]; // heat-cell indices, as targets.ts draws them
+    for (let y = 0; y < 8; y++) {
+      for (let x = 0; x < 8; x++) {
+        const p = 0.9 * Math.exp(-((x - gx) ** 2 + (y - gy) ** 2) / (2 * sigma * sigma));
+        m[((y >> 1) * 4 + (x >> 1)) * MAP_CHANNELS + MAP.heat[0] + (y % 2) * 2 + (x % 2)] = Math.log(p / (1 - p));
+      }
+    }
+    const t = tf.tensor4d(m, [1, 4, 4, MAP_CHANNELS]);
+    const [p] = heatPeaks(t, 0.5, 8)[0];
+    t.dispose();
+    assert.equal(p.cell, 1 * 4 + 2, "heat cell (4, 3) is in cell (2, 1)");
+    assert.ok(Math.abs(p.hx! - gx) < 1e-3 && Math.abs(p.hy! - gy) < 1e-3, `refined to (${p.hx}, ${p.hy})`);
   });
 
   it("decodes the training targets of a person back into its label (64 px image, 32 px model input)", () => {
@@ -89,7 +106,7 @@ describe("model/decode", () => {
       m.set(row(batch.box, k), at + MAP.boxOffset[0]);
       m.set(row(batch.joints2d, k), at + MAP.joints2d[0]);
       const tk = tf.tensor4d(m, [1, 4, 4, MAP_CHANNELS]);
-      const [[q]] = decodeMaps(tk, [cam], geom, { joints2d: "regressed", pose: "direct" });
+      const [[q]] = decodeMaps(tk, [cam], geom, { joints2d: "regressed", pose: "direct", boxCentre: "regressed" });
       tk.dispose();
       q.box.forEach((v, i) => assert.ok(Math.abs(v - person.box[i]) < 1e-3, `row ${k} box[${i}] ${v} vs ${person.box[i]}`));
       q.joints2d.forEach((p2, j) => p2.forEach((v, d) => assert.ok(Math.abs(v - person.joints2d[j][d]) < 2e-3, `row ${k} joints2d[${j}][${d}]`)));
@@ -107,7 +124,7 @@ describe("model/decode", () => {
     }
     const decodeFull = (m: Float32Array) => {
       const tk = tf.tensor4d(m, [1, 4, 4, MAP_CHANNELS]);
-      const [[q]] = decodeMaps(tk, [cam], geom, { joints2d: "regressed", pose: "direct", cells: "block" });
+      const [[q]] = decodeMaps(tk, [cam], geom, { joints2d: "regressed", pose: "direct", cells: "block", boxCentre: "regressed" });
       tk.dispose();
       return q;
     };
@@ -125,7 +142,7 @@ describe("model/decode", () => {
     // The direct head holds the exact torso-frame target; the body model's identity pose is the
     // template, whose torso frame is ~1 degree off its axes (orientation.test.ts): up to 2 cm at the feet.
     for (const [mode, pose, tol] of [["projected", "direct", 1e-4], ["regressed", "direct", 1e-4], ["projected", "fk", 0.02]] as const) {
-      const [people] = decodeMaps(t, [cam], geom, { joints2d: mode, pose, provenance: "test" });
+      const [people] = decodeMaps(t, [cam], geom, { joints2d: mode, pose, provenance: "test", boxCentre: "regressed" });
       assert.equal(people.length, 1);
       const p = people[0];
       assert.ok(Math.abs(p.score - sig(4)) < 1e-6);
@@ -140,6 +157,16 @@ describe("model/decode", () => {
       assert.equal(p.hasShape, false);
       assert.ok(p.has2d && p.has3d);
     }
+    // boxCentre: "heat" centres the box on the heat peak (here heat sub-cell 0 of the centre cell, with
+    // nothing around it to refine towards), "mean" (the default) midway; the size is the row's either way.
+    const hx = (cell % 4) * 8 + 2, hy = Math.floor(cell / 4) * 8 + 2; // model px at 32 = image px / 2
+    const centreOfBox = (b: readonly number[]) => [(b[0] + b[2]) / 2, (b[1] + b[3]) / 2];
+    const [[onHeat]] = decodeMaps(t, [cam], geom, { boxCentre: "heat" }), [[dflt2]] = decodeMaps(t, [cam], geom, {});
+    const [cx, cy] = centreOfBox(person.box);
+    assert.ok(cx > 4 && cx < 60 && cy > 4 && cy < 51, "the box is not clipped");
+    close2(centreOfBox(onHeat.box), [2 * hx, 2 * hy], "heat");
+    close2(centreOfBox(dflt2.box), [(cx + 2 * hx) / 2, (cy + 2 * hy) / 2], "mean");
+    close2([onHeat.box[2] - onHeat.box[0], onHeat.box[3] - onHeat.box[1]], [person.box[2] - person.box[0], person.box[3] - person.box[1]], "size");
     // Yaw decodings: a confident class gives the same pose either way; front and back at equal odds
     // give argmax one of them, and "expected" their average (x and z cancel, y stays).
     const [sure] = decodeMaps(t, [cam], geom, { pose: "direct", yaw: "expected" });
@@ -155,6 +182,17 @@ describe("model/decode", () => {
     assert.ok(Math.abs(a[0].joints3dRel[lhip][0]) > 0.05, "argmax: a whole body, hips apart");
     e[0].joints3dRel.forEach((q) => assert.ok(Math.abs(q[0]) < 1e-3 && Math.abs(q[2]) < 1e-3, `expected: x and z cancel, got ${q}`));
     assert.ok(Math.abs(e[0].joints3dRel[neck][1] - a[0].joints3dRel[neck][1]) < 1e-4);
+    // "flip2d": the class opposite the true one is the more likely, but the regressed 2D joints are the
+    // person's own; the true class's pose projects onto them, the argmax's turned pose does not.
+    const back = Float32Array.from(maps);
+    back.set(Array.from({ length: 8 }, (_, b) => (b === (bin + 4) % 8 ? 20 : b === bin ? 10 : -20)), cell * MAP_CHANNELS + MAP.yawLogits[0]);
+    const t3 = tf.tensor4d(back, [1, 4, 4, MAP_CHANNELS]);
+    const [am] = decodeMaps(t3, [cam], geom, { pose: "direct", yaw: "argmax" }), [fl] = decodeMaps(t3, [cam], geom, { pose: "direct", yaw: "flip2d" });
+    const [dflt] = decodeMaps(t3, [cam], geom, { pose: "direct" });
+    t3.dispose();
+    assert.ok(Math.abs(am[0].joints3dRel[lhip][0] + person.joints3dRel[lhip][0]) < 0.02, "argmax: turned round, the left hip on the other side");
+    fl[0].joints3dRel.forEach((q, j) => q.forEach((v, d) => assert.ok(Math.abs(v - person.joints3dRel[j][d]) < 1e-3, `flip2d: ${v} vs ${person.joints3dRel[j][d]}`)));
+    assert.deepEqual(dflt[0].joints3dRel, fl[0].joints3dRel, "flip2d is the default");
     t.dispose();
   });
 

@@ -160,6 +160,31 @@ describe("train/losses", () => {
       disposeBatch(batch);
     });
 
+    it("the box term is the mean L1 of offsets (cells) and sizes times boxSizeScale, by hand from the maps", () => {
+      for (const scale of [1, 16]) {
+        const cfg = { ...DEFAULT_LOSS, boxSizeScale: scale };
+        const batch = buildBatch(samples, geom, cfg);
+        const L = computeLosses(maps, batch, cfg);
+        const M = batch.select.shape[1], G = 4, C = MAP_CHANNELS;
+        const sel = batch.select.arraySync(), m = maps.dataSync(), on = batch.personMask.dataSync(), box = batch.box.arraySync();
+        let sum = 0, n = 0;
+        for (let b = 0; b < 3; b++) {
+          for (let k = 0; k < M; k++) {
+            const slot = b * M + k, cell = sel[b][k].indexOf(1);
+            if (!on[slot]) continue;
+            const row = (c: number) => m[(b * G * G + cell) * C + c];
+            const pred = [row(MAP.boxOffset[0]), row(MAP.boxOffset[0] + 1), row(MAP.boxSize[0]), row(MAP.boxSize[0] + 1)];
+            sum += pred.reduce((s, v, i) => s + Math.abs(v - box[slot][i]) * (i >= 2 ? scale : 1), 0);
+            n += 4;
+          }
+        }
+        assert.ok(n >= 12);
+        close(L.terms.box.dataSync()[0], sum / n, 1e-5, `box at boxSizeScale ${scale}`);
+        tf.dispose([L.total, ...Object.values(L.terms)]);
+        disposeBatch(batch);
+      }
+    });
+
     it("source weights scale the terms of pseudo labels (0 switches them off)", () => {
       const base = terms(samples);
       const pseudo = edit((p) => (p.source = "pseudo"));
