@@ -11,7 +11,8 @@
  * Terms (units):
  * - heatmap: CenterNet's penalty-reduced focal loss on the centre heatmap, summed over cells and
  *   divided by the number of people.
- * - box: L1 on the box centre's offset from its regression cell's corner (cells) and the box size (/ S).
+ * - box: L1 on the box centre's offset from its regression cell's corner (cells) and the box size (/ S,
+ *   times `boxSizeScale`).
  * - joints2d: L1 on the 17 2D joints, in units of the input side S (0.01 = 1.3 px at 128).
  * - joints3d: L1 per coordinate on the 17 pelvis-relative 3D joints from the body model, metres, in
  *   the person's torso frame (lib/body/orientation.ts: articulation without the body's orientation).
