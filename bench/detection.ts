@@ -2,7 +2,8 @@
  * Where a checkpoint's detection recall goes: precision and recall on the studio test set (people
  * >= 30 px tall, lib/eval/detection.ts) at several score thresholds and box-IoU criteria, the share of
  * tall people with a prediction centred inside their box, and the quartiles of each person's best
- * IoU. Run by hand: `node dist/bench/detection.js <checkpoint dir>` (docs/model-notes.md).
+ * IoU. Run by hand: `node dist/bench/detection.js <checkpoint dir>` (docs/model-notes.md); `BOX_CENTRE=regressed|heat|mean`
+ * picks the decoder's box centre (default: the decoder's own, mean).
  */
 import { initBackend } from "../lib/core/backend";
 import { loadCheckpoint } from "../lib/core/checkpoint";
@@ -11,7 +12,7 @@ import { studioDataset } from "../lib/data/datasets";
 import type { PersonLabel } from "../lib/data/records";
 import { addCounts, detectionCounts, precisionRecall, type DetectionCounts } from "../lib/eval/detection";
 import { boxIou } from "../lib/eval/metrics";
-import { predict } from "../lib/model/decode";
+import { predict, type DecodeOptions } from "../lib/model/decode";
 import { MIN_HEIGHT_PX } from "../lib/stages/evaluate";
 
 async function main(): Promise<void> {
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
   const frames: { gt: PersonLabel[]; pred: PersonLabel[] }[] = [];
   for (let i = 0; i < studio.size; i += 32) {
     const ss = Array.from({ length: Math.min(32, studio.size - i) }, (_, k) => studio.get(i + k));
-    const out = predict(model, ss.map((s) => s.image), ss.map((s) => s.camera), { scoreThreshold: 0.05, maxPeople: 12, boxCentre: (process.env.BOX_CENTRE ?? "regressed") as "regressed" | "heat" | "mean" });
+    const out = predict(model, ss.map((s) => s.image), ss.map((s) => s.camera), { scoreThreshold: 0.05, maxPeople: 12, boxCentre: process.env.BOX_CENTRE as DecodeOptions["boxCentre"] });
     ss.forEach((s, k) => frames.push({ gt: s.people, pred: out[k] }));
   }
   console.log(`${dir}: studio seed 0, ${frames.length} images, people >= ${MIN_HEIGHT_PX} px\n\n| score >= | IoU >= 0.5: P / R | IoU >= 0.3: P / R |\n|---:|---:|---:|`);
