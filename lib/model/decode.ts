@@ -22,6 +22,13 @@ import type { PersonLabel } from "../data/records";
 import type { Intrinsics } from "../world/camera";
 import { HEAT_SUB, MAP, MAP_CHANNELS, bodyJoints, cellBlock, imagesTensor, modelGeometry, splitParams, type ModelGeometry } from "./regressor";
 
+/**
+ * Names what the default decoding does. Cached stages that decode (evaluation, pseudo labels) put it
+ * in their config key, so that a change of decoder reruns them instead of serving results of the old
+ * one; change it whenever a default below changes what comes out.
+ */
+export const DECODER_REVISION = "s12: stride-4 peaks, box centre mean of row and refined heat peak, yaw flip2d";
+
 /** How the yaw class becomes a pose (DecodeOptions.yaw). */
 export type YawDecode = "argmax" | "expected" | "fit2d" | "flip2d";
 

@@ -23,7 +23,7 @@ import { configHash } from "../core/config";
 import { progress } from "../core/progress";
 import type { Config } from "../config";
 import type { PersonLabel, Sample, SampleSource } from "../data/records";
-import { decodeMaps } from "../model/decode";
+import { DECODER_REVISION, decodeMaps } from "../model/decode";
 import { imagesTensor, modelGeometry } from "../model/regressor";
 import { boxIou, mpjpe } from "../eval/metrics";
 import { MIN_HEIGHT_PX } from "../stages/evaluate";
@@ -194,7 +194,7 @@ export function readPseudoLabels(path: string): PseudoImage[] {
 export async function pseudoLabelStage(
   cfg: Config, seed: number, seedDir: string, model: () => Promise<tf.LayersModel>, generator: { name: string; key: unknown }, source: SampleSource, quiet = false,
 ): Promise<{ summary: PseudoSummary; records: PseudoImage[]; info: StageInfo }> {
-  const key = { world: cfg.world, pseudo: cfg.pseudo, K: cfg.filter.K, jitter: cfg.filter.jitter, minIou: cfg.filter.minIou, generator: generator.key, seed };
+  const key = { world: cfg.world, pseudo: cfg.pseudo, K: cfg.filter.K, jitter: cfg.filter.jitter, minIou: cfg.filter.minIou, generator: generator.key, decoder: DECODER_REVISION, seed };
   const dir = join(seedDir, "pseudo_labels", configHash(key));
   const jsonl = join(dir, "pseudo_labels.jsonl");
   // The labels live beside the stage's JSON: without them the cached summary is no use.

@@ -16,6 +16,7 @@ import type * as tf from "@tensorflow/tfjs";
 import type { Config } from "../config";
 import { configHash } from "../core/config";
 import { cachedStage } from "../core/stage";
+import { DECODER_REVISION } from "../model/decode";
 import { domainDataset, studioDataset } from "../data/datasets";
 import { subsetStage, type Subset } from "../data/subset";
 import type { SequenceSummary } from "../eval/protocols";
@@ -68,7 +69,7 @@ const seedDir = (c: TaskContext, seed: number) => join(c.dir, `seed${seed}`);
 
 /** Evaluate a model on the studio test set (all people, both protocols) unless cached for `key`. */
 export async function evaluateStage(c: TaskContext, dir: string, method: string, seed: number, key: unknown, model: () => Promise<tf.LayersModel>): Promise<EvaluationResult> {
-  const { result } = await cachedStage<EvaluationResult>("evaluate", dir, { key, world: c.cfg.world, seed: c.cfg.seed }, async () => {
+  const { result } = await cachedStage<EvaluationResult>("evaluate", dir, { key, decoder: DECODER_REVISION, world: c.cfg.world, seed: c.cfg.seed }, async () => {
     const m = await model();
     try {
       const studio = studioDataset(c.cfg, c.cfg.seed);
@@ -114,7 +115,7 @@ export async function runTask(c: TaskContext, task: TaskName, seed: number, into
     case "pretrained": {
       const id = pretrainedId();
       const key = { pretrained: id };
-      into.evaluations.pretrained = await evaluateStage(c, join(c.dir, "pretrained", configHash({ key, world: cfg.world, seed: cfg.seed })), "pretrained", seed, key, async () => (await loadPretrained()).model);
+      into.evaluations.pretrained = await evaluateStage(c, join(c.dir, "pretrained", configHash({ key, decoder: DECODER_REVISION, world: cfg.world, seed: cfg.seed })), "pretrained", seed, key, async () => (await loadPretrained()).model);
       return into;
     }
     case "baseline":
