@@ -27,7 +27,7 @@ import { HEAT_SUB, MAP, MAP_CHANNELS, bodyJoints, cellBlock, imagesTensor, model
  * in their config key, so that a change of decoder reruns them instead of serving results of the old
  * one; change it whenever a default below changes what comes out.
  */
-export const DECODER_REVISION = "s12: stride-4 peaks, box centre mean of row and refined heat peak, yaw flip2d";
+export const DECODER_REVISION = "s12: stride-4 peaks, box centre mean of row and refined heat peak, yaw argmax";
 
 /** How the yaw class becomes a pose (DecodeOptions.yaw). */
 export type YawDecode = "argmax" | "expected" | "fit2d" | "flip2d";
@@ -42,14 +42,15 @@ export interface DecodeOptions {
   /** Root-relative 3D joints from the body model ("fk", default) or the direct 3D head ("direct"). */
   pose?: "fk" | "direct";
   /**
-   * How the yaw class becomes a pose: "argmax" turns the torso-frame pose by the most likely
+   * How the yaw class becomes a pose: "argmax" (default) turns the torso-frame pose by the most likely
    * class; "expected" averages the pose turned by every class, weighted by its probability (lower
    * MPJPE only while the class is near chance, and the average of two turned poses is not a pose:
-   * docs/model-notes.md sections 8-9). "flip2d" (the default): the most likely class or the one
+   * docs/model-notes.md sections 8-9). "flip2d": the most likely class or the one
    * opposite it, whichever turned pose projects nearer the regressed 2D joints. The 2D head tells the
    * person's left from right in the image, and a body turned front-to-back projects with its sides
-   * swapped. On the shipped checkpoint it cut the people turned front-to-back from 20% to 12%
-   * (docs/model-notes.md section 12). "fit2d": the same over all 8 classes (worse: the 2D joints
+   * swapped. On the shipped checkpoint it cut the tall people turned front-to-back from 20% to 12%,
+   * but made all-people MPJPE and the pseudo-label finetunes of Table I worse: the 2D joints of small
+   * people are not good enough (docs/model-notes.md section 12), so it is not the default. "fit2d": the same over all 8 classes (worse: the 2D joints
    * cannot tell neighbouring classes apart).
    */
   yaw?: YawDecode;
@@ -131,10 +132,13 @@ export function heatPeaks(maps: tf.Tensor4D, threshold: number, maxPeople: numbe
   heat.dispose();
   // Sub-cell refinement: the training target is a gaussian, whose log is a parabola; fit one through
   // the log-probabilities of the peak and its two neighbours on each axis (capped at half a cell).
-  const logp = (b: number, x: number, y: number) => -Math.log1p(Math.exp(-logits[(b * GH + Math.min(GH - 1, Math.max(0, y))) * GH + Math.min(GH - 1, Math.max(0, x))]));
+  const logp = (b: number, x: number, y: number) => {
+    const l = logits[(b * GH + Math.min(GH - 1, Math.max(0, y))) * GH + Math.min(GH - 1, Math.max(0, x))];
+    return l < 0 ? l - Math.log1p(Math.exp(l)) : -Math.log1p(Math.exp(-l)); // log sigmoid, stable both ways
+  };
   const refine = (l0: number, lm: number, lp: number) => {
-    const den = 2 * l0 - lm - lp;
-    return den > 1e-9 ? Math.max(-0.5, Math.min(0.5, (lp - lm) / (2 * den))) : 0;
+    const den = 2 * l0 - lm - lp, d = (lp - lm) / (2 * den);
+    return den > 1e-9 && Number.isFinite(d) ? Math.max(-0.5, Math.min(0.5, d)) : 0;
   };
   return fine.map((ps) => {
     const seen = new Set<number>(), out: Peak[] = [];
@@ -247,7 +251,7 @@ export function decodeMaps(maps: tf.Tensor4D, cameras: readonly CameraIntrinsics
       const top = Math.max(...logits), e = logits.map((l) => Math.exp(l - top)), sum = e.reduce((a, c) => a + c, 0);
       joints3dRel = canonical.map(() => [0, 0, 0]);
       e.forEach((w, b) => turn(b).forEach((q, j) => q.forEach((v, d) => (joints3dRel[j][d] += (w / sum) * v))));
-    } else if (opts.yaw === undefined || opts.yaw === "fit2d" || opts.yaw === "flip2d") {
+    } else if (opts.yaw === "fit2d" || opts.yaw === "flip2d") {
       const top = logits.indexOf(Math.max(...logits));
       const cands = opts.yaw === "fit2d" ? logits.map((_, b) => b) : [top, (top + YAW_BINS / 2) % YAW_BINS];
       let best = Infinity;
