@@ -10,7 +10,7 @@ import type { Config } from "../config";
 import { progress } from "../core/progress";
 import type { PersonLabel, Sample, SampleSource } from "../data/records";
 import { studioDataset, domainDataset } from "../data/datasets";
-import { predict, type YawDecode } from "../model/decode";
+import { predict, type DecodeOptions } from "../model/decode";
 import { evaluateFrame, summarise, PROTOCOLS, type EvalFrame, type PersonRow, type SequenceSummary } from "../eval/protocols";
 import { orientationTarget } from "../body/orientation";
 import { personRay } from "../train/targets";
@@ -25,7 +25,7 @@ export interface FramePrediction {
 }
 
 /** Run `model` over a dataset in batches, keeping labels and predictions (not the images). */
-export function predictSource(model: tf.LayersModel, source: SampleSource, opts: { batchSize?: number; scoreThreshold?: number; limit?: number; quiet?: boolean; pose?: PoseHead; yaw?: YawDecode; cells?: "peak" | "block" | "blockPose" } = {}): FramePrediction[] {
+export function predictSource(model: tf.LayersModel, source: SampleSource, opts: Pick<DecodeOptions, "batchSize" | "scoreThreshold" | "pose" | "yaw" | "cells"> & { limit?: number; quiet?: boolean } = {}): FramePrediction[] {
   const n = Math.min(source.size, opts.limit ?? Infinity), bs = opts.batchSize ?? 32;
   const out: FramePrediction[] = [];
   const bar = opts.quiet ? null : progress(`predict ${source.name}`, n);
