@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   console.log("|---|---|---:|---:|---:|---:|---:|");
   for (const pose of ["fk", "direct"] as const) {
     for (const yaw of ["argmax", "expected", "fit2d", "flip2d"] as const) {
-      const preds = predictSource(model, studioDataset(cfg, 0), { quiet: true, pose, yaw });
+      const preds = predictSource(model, studioDataset(cfg, 0), { quiet: true, pose, yaw, flipTest: process.env.FLIP_TEST !== "0" });
       const m = scoreStudio(preds, "tall"), b = scoreStudio(preds, "tall", () => mp);
       const all = crmhOverall;
       const det = m.detection.find((d) => d.sequence === "all")!;

@@ -6,6 +6,7 @@
  * Legend: J = 17 evaluation joints; coordinates in camera space follow OpenCV (x right, y down,
  * z forward), metres; pixel coordinates have (0, 0) at the top-left corner of the top-left pixel.
  */
+import { H36M_FLIP, NUM_EVAL_JOINTS } from "../body/joints";
 import type { Camera } from "../world/camera";
 
 export type LabelSource = "gt" | "pseudo";
@@ -69,4 +70,23 @@ export interface SampleSource {
   name: string;
   size: number;
   get(index: number): Sample;
+}
+
+/**
+ * A person mirrored left-right in an image `width` px wide: box and 2D joints mirrored, 3D joints
+ * with x negated (the camera of the mirror image, see flipSample in lib/train/targets.ts), left and
+ * right joints swapped. Used by the flip augmentation and by flip testing (lib/model/decode.ts).
+ */
+export function flipPerson(p: PersonLabel, width: number): PersonLabel {
+  const swap = <T>(xs: readonly T[]): T[] => (xs.length === NUM_EVAL_JOINTS ? H36M_FLIP.map((j) => xs[j]) : xs.slice());
+  const mirror3 = (q: readonly number[]) => [-q[0], q[1], q[2]];
+  return {
+    ...p,
+    box: [width - p.box[2], p.box[1], width - p.box[0], p.box[3]],
+    joints2d: swap(p.joints2d).map((q) => [width - q[0], q[1]]),
+    visible: swap(p.visible),
+    joints3d: swap(p.joints3d).map(mirror3),
+    joints3dRel: swap(p.joints3dRel).map(mirror3),
+    shape: p.shape.slice(), // the body model is left-right symmetric
+  };
 }

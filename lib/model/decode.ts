@@ -16,7 +16,8 @@
  *   (`joints2d: "regressed"`); visible = inside the image.
  */
 import * as tf from "@tensorflow/tfjs";
-import { NUM_EVAL_JOINTS } from "../body/joints";
+import { BODY_FLIP, H36M_FLIP, NUM_EVAL_JOINTS } from "../body/joints";
+import { NUM_ROTATIONS } from "../body/kinematics";
 import { YAW_BINS, composeFrame, rayYaw, rotateJoints } from "../body/orientation";
 import type { PersonLabel } from "../data/records";
 import type { Intrinsics } from "../world/camera";
@@ -27,7 +28,7 @@ import { HEAT_SUB, MAP, MAP_CHANNELS, bodyJoints, cellBlock, imagesTensor, model
  * in their config key, so that a change of decoder reruns them instead of serving results of the old
  * one; change it whenever a default below changes what comes out.
  */
-export const DECODER_REVISION = "s12: stride-4 peaks, box centre mean of row and refined heat peak, yaw argmax";
+export const DECODER_REVISION = "s13: flip test, stride-4 peaks, box centre mean of row and refined heat peak, yaw argmax";
 
 /** How the yaw class becomes a pose (DecodeOptions.yaw). */
 export type YawDecode = "argmax" | "expected" | "fit2d" | "flip2d";
@@ -70,6 +71,14 @@ export interface DecodeOptions {
    * shipped checkpoint). The size always comes from the row.
    */
   boxCentre?: "regressed" | "heat" | "mean";
+  /**
+   * Flip testing (default true): run the model on each image and on its mirror image, as CenterNet
+   * and ROMP evaluate, map the mirror pass's maps back (`unflipMaps`: cells, left/right joints,
+   * rotations and yaw classes mirrored) and decode the mean of the two. Training mirrors images half
+   * the time (targets.ts), so both passes are the same model's estimate of one scene, with partly
+   * independent errors. Twice the forward cost. Measured in docs/model-notes.md section 13.
+   */
+  flipTest?: boolean;
   /** Mark the predicted betas as a shape label (default false: upstream pseudo labels carry no shape). */
   hasShape?: boolean;
   /** Written into each label's provenance (default "predict"). */
@@ -196,12 +205,96 @@ function blockRows(peakRows: Float32Array, peaks: readonly Peak[], G: number, ga
   return out;
 }
 
+/** A batch's output maps, and with flip testing the maps of its mirror images (`forward`). */
+export interface ModelMaps {
+  /** [B, G, G, 265] */
+  maps: tf.Tensor4D;
+  /** [B, G, G, 265] the model's maps of the mirrored images, as they come (in mirror-image space) */
+  mirrored?: tf.Tensor4D;
+}
+
+/** Run the model on a model-sized batch `x` [B, S, S, 3], and on its mirror images when `flipTest`. */
+export function forward(model: tf.LayersModel, x: tf.Tensor4D, flipTest: boolean): ModelMaps {
+  const maps = model.predict(x) as tf.Tensor4D;
+  if (!flipTest) return { maps };
+  // Mirroring the resized input equals resizing the mirror image: the resize has half-pixel centres.
+  const mirrored = tf.tidy(() => model.predict(tf.reverse(x, 2)) as tf.Tensor4D);
+  return { maps, mirrored };
+}
+
+export function disposeMaps(m: ModelMaps): void {
+  tf.dispose([m.maps, ...(m.mirrored ? [m.mirrored] : [])]);
+}
+
+/**
+ * Channel map of the mirror pass: the output channel c of `unflipMaps` is sign[c] * mirrored channel
+ * from[c] + offset[c], at the mirrored cell. Derivation (M = diag(-1, 1, 1), the mirror in camera x;
+ * left and right swap names):
+ * - heat: the cell's stride-4 sub-cells swap in x;
+ * - box offset x (centre minus the cell's left edge, cells) becomes 1 - x; sizes, depth, betas stay;
+ * - 2D joint offsets from the cell centre: x negated, joints swapped (H36M_FLIP);
+ * - the torso frame T becomes M T M and its pose M p (swapped): the direct 3D joints get x negated;
+ *   each local rotation becomes M R M of its mirror joint's (BODY_FLIP; the template is symmetric),
+ *   whose 6D [R00, R01, R10, R11, R20, R21] (kinematics.ts) changes sign at R01, R10 and R20; the
+ *   tilt Q likewise;
+ * - the yaw relative to the ray becomes its negative: bin b (centre -pi + b * 45 deg) becomes bin
+ *   (8 - b) mod 8, with the residual negated.
+ */
+function mirrorChannels(): { from: Int32Array; sign: Float32Array; offset: Float32Array } {
+  const from = Int32Array.from({ length: MAP_CHANNELS }, (_, c) => c);
+  const sign = new Float32Array(MAP_CHANNELS).fill(1), offset = new Float32Array(MAP_CHANNELS);
+  const s = HEAT_SUB;
+  for (let c = 0; c < s * s; c++) from[MAP.heat[0] + c] = MAP.heat[0] + Math.floor(c / s) * s + (s - 1 - (c % s));
+  sign[MAP.boxOffset[0]] = -1;
+  offset[MAP.boxOffset[0]] = 1;
+  const perJoint = ([c0]: readonly [number, number], perm: readonly number[], width: number, signs: readonly number[]) => {
+    perm.forEach((src, j) => {
+      for (let d = 0; d < width; d++) {
+        from[c0 + width * j + d] = c0 + width * src + d;
+        sign[c0 + width * j + d] = signs[d];
+      }
+    });
+  };
+  const ROT6D_MIRROR = [1, -1, -1, 1, -1, 1];
+  perJoint(MAP.joints2d, H36M_FLIP, 2, [-1, 1]);
+  perJoint(MAP.joints3d, H36M_FLIP, 3, [-1, 1, 1]);
+  perJoint(MAP.rot6d, BODY_FLIP.slice(0, NUM_ROTATIONS), 6, ROT6D_MIRROR);
+  perJoint(MAP.tilt6d, [0], 6, ROT6D_MIRROR);
+  for (let b = 0; b < YAW_BINS; b++) {
+    from[MAP.yawLogits[0] + b] = MAP.yawLogits[0] + ((YAW_BINS - b) % YAW_BINS);
+    from[MAP.yawResidual[0] + b] = MAP.yawResidual[0] + ((YAW_BINS - b) % YAW_BINS);
+    sign[MAP.yawResidual[0] + b] = -1;
+  }
+  return { from, sign, offset };
+}
+const MIRROR = mirrorChannels();
+
+/** The mirror pass's maps in the original image's cells and channel meanings (`mirrorChannels`). */
+export function unflipMaps(mirrored: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() =>
+    tf.gather(mirrored.reverse(2), tf.tensor1d(MIRROR.from, "int32"), 3).mul(tf.tensor1d(MIRROR.sign)).add(tf.tensor1d(MIRROR.offset)) as tf.Tensor4D,
+  );
+}
+
 /**
  * People from output maps.
- * @param maps    [B, G, G, 265] raw model output
+ * @param maps    [B, G, G, 265] raw model output, or both passes of a flip test (`forward`): then
+ *                the mean of the maps and the unflipped mirror maps is decoded
  * @param cameras B intrinsics of the images the maps came from (their width/height are the image size)
  */
-export function decodeMaps(maps: tf.Tensor4D, cameras: readonly CameraIntrinsics[], geom: ModelGeometry, opts: DecodeOptions = {}): PersonLabel[][] {
+export function decodeMaps(maps: tf.Tensor4D | ModelMaps, cameras: readonly CameraIntrinsics[], geom: ModelGeometry, opts: DecodeOptions = {}): PersonLabel[][] {
+  const m = maps instanceof tf.Tensor ? { maps } : maps;
+  if (!m.mirrored) return decodeAt(m.maps, cameras, geom, opts);
+  const mean = tf.tidy(() => m.maps.add(unflipMaps(m.mirrored!)).div(2) as tf.Tensor4D);
+  try {
+    return decodeAt(mean, cameras, geom, opts);
+  } finally {
+    mean.dispose();
+  }
+}
+
+/** People from one maps tensor (decodeMaps). */
+function decodeAt(maps: tf.Tensor4D, cameras: readonly CameraIntrinsics[], geom: ModelGeometry, opts: DecodeOptions): PersonLabel[][] {
   const [B, G] = maps.shape;
   if (cameras.length !== B) throw new Error(`decode: ${B} images but ${cameras.length} cameras`);
   const peaks = heatPeaks(maps, opts.scoreThreshold ?? 0.5, opts.maxPeople ?? 8);
@@ -300,7 +393,7 @@ export function predict(model: tf.LayersModel, images: readonly Float32Array[] |
   for (let i = 0; i < n; i += bs) {
     const j = Math.min(n, i + bs);
     const cams = cameras.slice(i, j);
-    const maps = tf.tidy(() => {
+    const x = tf.tidy(() => {
       let x: tf.Tensor4D;
       if (images instanceof tf.Tensor) {
         const part = images.slice([i, 0, 0, 0], [j - i, -1, -1, -1]);
@@ -308,12 +401,14 @@ export function predict(model: tf.LayersModel, images: readonly Float32Array[] |
       } else {
         x = imagesTensor(images.slice(i, j).map((image, k) => ({ image, width: cams[k].width, height: cams[k].height })), geom.inputSize);
       }
-      return model.predict(x) as tf.Tensor4D;
+      return x;
     });
+    const maps = forward(model, x, opts.flipTest ?? true);
+    x.dispose();
     try {
       out.push(...decodeMaps(maps, cams, geom, opts));
     } finally {
-      maps.dispose();
+      disposeMaps(maps);
     }
   }
   return out;

@@ -23,7 +23,7 @@ import { configHash } from "../core/config";
 import { progress } from "../core/progress";
 import type { Config } from "../config";
 import type { PersonLabel, Sample, SampleSource } from "../data/records";
-import { DECODER_REVISION, decodeMaps } from "../model/decode";
+import { DECODER_REVISION, decodeMaps, disposeMaps, forward } from "../model/decode";
 import { imagesTensor, modelGeometry } from "../model/regressor";
 import { boxIou, mpjpe } from "../eval/metrics";
 import { MIN_HEIGHT_PX } from "../stages/evaluate";
@@ -76,6 +76,8 @@ export interface PseudoPassOptions {
   provenance: string;
   limit?: number;
   quiet?: boolean;
+  /** Flip testing, as `DecodeOptions.flipTest` (default true, the decoder's default). */
+  flipTest?: boolean;
 }
 
 /** Match a label to the truth by box and measure its root-relative error (mm). */
@@ -98,11 +100,11 @@ function truthError(people: readonly PersonLabel[], truth: readonly PersonLabel[
 
 /** Forward `x` and decode every image's people. */
 function decodePass(model: tf.LayersModel, x: tf.Tensor4D, cams: PseudoImageCamera[], geom: ReturnType<typeof modelGeometry>, o: PseudoPassOptions): PersonLabel[][] {
-  const maps = model.predict(x) as tf.Tensor4D;
+  const maps = forward(model, x, o.flipTest ?? true);
   try {
     return decodeMaps(maps, cams, geom, { scoreThreshold: o.scoreThreshold, provenance: o.provenance });
   } finally {
-    maps.dispose();
+    disposeMaps(maps);
   }
 }
 type PseudoImageCamera = Sample["camera"];

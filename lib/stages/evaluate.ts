@@ -25,14 +25,14 @@ export interface FramePrediction {
 }
 
 /** Run `model` over a dataset in batches, keeping labels and predictions (not the images). */
-export function predictSource(model: tf.LayersModel, source: SampleSource, opts: Pick<DecodeOptions, "batchSize" | "scoreThreshold" | "pose" | "yaw" | "cells"> & { limit?: number; quiet?: boolean } = {}): FramePrediction[] {
+export function predictSource(model: tf.LayersModel, source: SampleSource, opts: Pick<DecodeOptions, "batchSize" | "scoreThreshold" | "pose" | "yaw" | "cells" | "flipTest"> & { limit?: number; quiet?: boolean } = {}): FramePrediction[] {
   const n = Math.min(source.size, opts.limit ?? Infinity), bs = opts.batchSize ?? 32;
   const out: FramePrediction[] = [];
   const bar = opts.quiet ? null : progress(`predict ${source.name}`, n);
   for (let i = 0; i < n; i += bs) {
     const samples: Sample[] = [];
     for (let k = i; k < Math.min(n, i + bs); k++) samples.push(source.get(k));
-    const preds = predict(model, samples.map((s) => s.image), samples.map((s) => s.camera), { scoreThreshold: opts.scoreThreshold, batchSize: bs, pose: opts.pose, yaw: opts.yaw, cells: opts.cells });
+    const preds = predict(model, samples.map((s) => s.image), samples.map((s) => s.camera), { scoreThreshold: opts.scoreThreshold, batchSize: bs, pose: opts.pose, yaw: opts.yaw, cells: opts.cells, flipTest: opts.flipTest });
     samples.forEach((s, k) => out.push({ sequence: s.sequence ?? s.domain, frame: s.frame ?? s.index, camera: s.cameraName ?? "", gt: s.people.length ? s.people : s.truth ?? [], pred: preds[k] }));
     bar?.tick(samples.length);
   }

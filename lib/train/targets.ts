@@ -14,7 +14,7 @@ import { H36M_FLIP, NUM_EVAL_JOINTS } from "../body/joints";
 import { YAW_BINS, orientationTarget, rayYaw } from "../body/orientation";
 import { NUM_BETAS } from "../body/shape";
 import type { Rng } from "../core/rng";
-import type { PersonLabel, Sample } from "../data/records";
+import { flipPerson, type PersonLabel, type Sample } from "../data/records";
 import { HEAT_SUB, cellBlock, imagesTensor, type ModelGeometry } from "../model/regressor";
 import type { LossConfig } from "./losses";
 
@@ -32,22 +32,11 @@ export function flipSample(sample: Sample): Sample {
       img[d + 2] = sample.image[s + 2];
     }
   }
-  const swap = <T>(xs: readonly T[]): T[] => (xs.length === NUM_EVAL_JOINTS ? H36M_FLIP.map((j) => xs[j]) : xs.slice());
-  const mirror3 = (p: readonly number[]) => [-p[0], p[1], p[2]];
-  const flipPerson = (p: PersonLabel): PersonLabel => ({
-    ...p,
-    box: [W - p.box[2], p.box[1], W - p.box[0], p.box[3]],
-    joints2d: swap(p.joints2d).map((q) => [W - q[0], q[1]]),
-    visible: swap(p.visible),
-    joints3d: swap(p.joints3d).map(mirror3),
-    joints3dRel: swap(p.joints3dRel).map(mirror3),
-    shape: p.shape.slice(), // the body model is left-right symmetric
-  });
   // The mirrored image is what a camera with x negated sees: R' = diag(-1, 1, 1) R, t' likewise
   // (det R' = -1: fine for projecting, it is not a rotation), and the principal point moves to W - cx.
   const c = sample.camera;
   const camera = { ...c, cx: W - c.cx, R: [-c.R[0], -c.R[1], -c.R[2], ...c.R.slice(3)], t: [-c.t[0], c.t[1], c.t[2]] };
-  return { ...sample, image: img, camera, people: sample.people.map(flipPerson), truth: sample.truth?.map(flipPerson) };
+  return { ...sample, image: img, camera, people: sample.people.map((p) => flipPerson(p, W)), truth: sample.truth?.map((p) => flipPerson(p, W)) };
 }
 
 /** Each channel times its own factor ~ U[lo, hi], clipped to [0, 1] (a new array). */

@@ -1,6 +1,8 @@
 import { strict as assert } from "node:assert";
 import * as tf from "@tensorflow/tfjs";
-import { decodeMaps, findPeaks, heatPeaks, predict } from "../../lib/model/decode";
+import { decodeMaps, findPeaks, forward, heatPeaks, predict, unflipMaps } from "../../lib/model/decode";
+import { flipPerson } from "../../lib/data/records";
+import { Rng } from "../../lib/core/rng";
 import { MAP, MAP_CHANNELS, TINY_MODEL, buildRegressor, modelGeometry } from "../../lib/model/regressor";
 import { DEFAULT_LOSS } from "../../lib/train/losses";
 import { buildBatch, disposeBatch } from "../../lib/train/targets";
@@ -202,6 +204,75 @@ describe("model/decode", () => {
     fl[0].joints3dRel.forEach((q, j) => q.forEach((v, d) => assert.ok(Math.abs(v - person.joints3dRel[j][d]) < 1e-3, `flip2d: ${v} vs ${person.joints3dRel[j][d]}`)));
     assert.deepEqual(dflt[0].joints3dRel, am[0].joints3dRel, "argmax is the default");
     t.dispose();
+  });
+
+  it("unflipMaps: the maps it gives decode, on the mirror camera, to the mirror images of the people", () => {
+    // Random maps with a few strong heat peaks: every channel's meaning is checked through the whole
+    // decoder (box, 2D, FK and direct 3D, yaw class and residual, tilt, the viewing ray), against
+    // flipPerson, the training augmentation's mirror. Off-centre principal point: the mirror moves it.
+    const rng = new Rng("unflip");
+    const G = 4, m = Float32Array.from({ length: G * G * MAP_CHANNELS }, () => rng.uniform(-1, 1));
+    for (let c = 0; c < G * G; c++) {
+      for (let k = 0; k < MAP.heat[1]; k++) m[c * MAP_CHANNELS + MAP.heat[0] + k] = -6 + rng.uniform(0, 1);
+      m[c * MAP_CHANNELS + MAP.depth[0]] = 1.6 + rng.uniform(0, 0.2);
+      m[c * MAP_CHANNELS + MAP.boxSize[0]] = m[c * MAP_CHANNELS + MAP.boxSize[0] + 1] = 0.3;
+    }
+    for (const [cell, sub, v] of [[5, 1, 4], [10, 2, 3], [15, 0, 2.5]]) m[cell * MAP_CHANNELS + MAP.heat[0] + sub] = v;
+    const maps = tf.tensor4d(m, [1, G, G, MAP_CHANNELS]);
+    const geom = { inputSize: 32, grid: G, stride: 8 };
+    const cam = { ...fakeCamera(64), cx: 29 };
+    const mirrorCam = { ...cam, cx: cam.width - cam.cx };
+    const back = unflipMaps(maps);
+    for (const opts of [{ pose: "fk" }, { pose: "direct" }, { pose: "fk", joints2d: "regressed" }, { pose: "direct", yaw: "flip2d" }, { pose: "fk", boxCentre: "heat" }] as const) {
+      const [people] = decodeMaps(maps, [cam], geom, { ...opts, flipTest: false });
+      const [mirrored] = decodeMaps(back, [mirrorCam], geom, opts);
+      assert.equal(people.length, 3);
+      assert.equal(mirrored.length, 3);
+      people.forEach((p, n) => {
+        const want = flipPerson(p, cam.width), got = mirrored[n];
+        const near = (a: number[][], b: number[][], tol: number, what: string) =>
+          a.forEach((r, j) => r.forEach((v, d) => assert.ok(Math.abs(v - b[j][d]) < tol, `${JSON.stringify(opts)} person ${n} ${what}[${j}][${d}]: ${v} vs ${b[j][d]}`)));
+        assert.ok(Math.abs(got.score - p.score) < 1e-6);
+        near([got.box], [want.box], 1e-3, "box");
+        near(got.joints2d, want.joints2d, 1e-3, "joints2d");
+        near(got.joints3d, want.joints3d, 1e-4, "joints3d");
+        near(got.joints3dRel, want.joints3dRel, 1e-4, "joints3dRel");
+        assert.deepEqual(got.visible, want.visible);
+        near([got.shape], [want.shape], 1e-6, "shape");
+      });
+    }
+    // An involution: mirroring back twice gives the maps.
+    const twice = unflipMaps(back);
+    assert.ok(tf.max(tf.abs(twice.sub(maps))).dataSync()[0] < 1e-6);
+    tf.dispose([maps, back, twice]);
+  });
+
+  it("flip test: predict decodes the mean of both passes, the same people mirrored for a mirrored image", () => {
+    const model = buildRegressor(TINY_MODEL, 9);
+    const cam = fakeCamera(32), mirrorCam = { ...cam, cx: cam.width - cam.cx };
+    const rng = new Rng("flip-image");
+    const image = Float32Array.from({ length: 32 * 32 * 3 }, () => rng.uniform(0, 1));
+    const mirror = new Float32Array(image.length);
+    for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) for (let c = 0; c < 3; c++) mirror[(y * 32 + 31 - x) * 3 + c] = image[(y * 32 + x) * 3 + c];
+    const before = tf.memory().numTensors;
+    const [people] = predict(model, [image], [cam], { scoreThreshold: 0, maxPeople: 3 });
+    const [onMirror] = predict(model, [mirror], [mirrorCam], { scoreThreshold: 0, maxPeople: 3 });
+    const [plain] = predict(model, [image], [cam], { scoreThreshold: 0, maxPeople: 3, flipTest: false });
+    assert.equal(tf.memory().numTensors, before, "no tensors leak");
+    assert.ok(people.length >= 1);
+    assert.equal(onMirror.length, people.length);
+    people.forEach((p, n) => {
+      const want = flipPerson(p, cam.width);
+      want.box.forEach((v, i) => assert.ok(Math.abs(v - onMirror[n].box[i]) < 1e-3, `box[${i}]`));
+      want.joints3dRel.forEach((q, j) => q.forEach((v, d) => assert.ok(Math.abs(v - onMirror[n].joints3dRel[j][d]) < 1e-4, `joints3dRel[${j}][${d}]`)));
+    });
+    // The mean is not either pass alone: the model is not mirror-symmetric.
+    assert.notDeepEqual(people.map((p) => p.box), plain.map((p) => p.box));
+    const x = tf.tensor4d(image, [1, 32, 32, 3]);
+    const both = forward(model, x, true);
+    assert.ok(both.mirrored, "forward runs the mirror pass when asked");
+    tf.dispose([x, both.maps, both.mirrored!]);
+    model.dispose();
   });
 
   it("predict is batched, honours the threshold, and leaks nothing", () => {
