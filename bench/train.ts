@@ -7,7 +7,7 @@
  *   images/s is the median over the steps after 2 warm-up steps. Samples are the test fixture's
  *   rectangles, made in ~0.1 ms: the world's renderer adds its own cost (bench/render.ts).
  * - inference: `predict` (resize, forward, peak finding, body model, decoding to PersonLabels),
- *   latency per image at batch 1 and throughput at batch 32.
+ *   latency per image at batch 1 and throughput at batch 32, one pass and with the flip test (default).
  * - memory: peak process RSS sampled after every step and call, and tfjs' own tensor bytes.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -57,22 +57,27 @@ async function main(): Promise<void> {
       const rng = new Rng("bench/infer");
       const imgs = Array.from({ length: 32 }, () => fakeSample(rng, { size: 128, people: [1, 4] }).image);
       const cams = imgs.map(() => fakeCamera(128));
-      const one = (i: number) => predict(model, [imgs[i % 32]], [cams[i % 32]], { scoreThreshold: 0.3 });
-      for (let i = 0; i < 3; i++) one(i);
-      const lat = median(Array.from({ length: 20 }, (_, i) => {
-        const t0 = performance.now();
-        one(i);
-        sample();
-        return performance.now() - t0;
-      }));
-      predict(model, imgs, cams, { batchSize: 32 });
-      const thr = median(Array.from({ length: 5 }, () => {
-        const t0 = performance.now();
-        predict(model, imgs, cams, { batchSize: 32, scoreThreshold: 0.3 });
-        sample();
-        return performance.now() - t0;
-      }));
-      rows.push(`| ${inputSize} | ${st.params} | ${(st.flopsPerImage / 1e9).toFixed(3)} | ${DEFAULT_PRETRAIN.batchSize} | ${speed.join(" | ")} | ${lat.toFixed(1)} | ${((32 * 1000) / thr).toFixed(1)} | ${mb(peakRss)} | ${mb(peakTfBytes)} |`);
+      // One pass and the flip test (the decoder's default: two forward passes, lib/model/decode.ts).
+      const infer: string[] = [];
+      for (const flipTest of [false, true]) {
+        const one = (i: number) => predict(model, [imgs[i % 32]], [cams[i % 32]], { scoreThreshold: 0.3, flipTest });
+        for (let i = 0; i < 3; i++) one(i);
+        const lat = median(Array.from({ length: 20 }, (_, i) => {
+          const t0 = performance.now();
+          one(i);
+          sample();
+          return performance.now() - t0;
+        }));
+        predict(model, imgs, cams, { batchSize: 32, flipTest });
+        const thr = median(Array.from({ length: 5 }, () => {
+          const t0 = performance.now();
+          predict(model, imgs, cams, { batchSize: 32, scoreThreshold: 0.3, flipTest });
+          sample();
+          return performance.now() - t0;
+        }));
+        infer.push(`${lat.toFixed(1)} | ${((32 * 1000) / thr).toFixed(1)}`);
+      }
+      rows.push(`| ${inputSize} | ${st.params} | ${(st.flopsPerImage / 1e9).toFixed(3)} | ${DEFAULT_PRETRAIN.batchSize} | ${speed.join(" | ")} | ${infer.join(" | ")} | ${mb(peakRss)} | ${mb(peakTfBytes)} |`);
       model.dispose();
     }
   } finally {
@@ -81,7 +86,7 @@ async function main(): Promise<void> {
   console.log(`Regressor (DEFAULT_MODEL, lib/model/regressor.ts), backend ${info.name} (SIMD ${info.simd}, ${info.threads} thread), ` +
     `tfjs ${info.tfjsVersion}, Node ${process.version}, ${cpus()[0].model} x${cpus().length}. Training: ${steps} steps of the real loop, median after 2; ` +
     `inference: predict() on 128 px images incl. resize and decoding, median of 20 (batch 1) / 5 (batch 32). Peaks are cumulative over the rows.\n`);
-  console.log(`| input | params | GFLOP/img | batch | train img/s, 1 thread (step / data ms) | train img/s, ${DEFAULT_PRETRAIN.workers} threads (step / data ms) | infer ms/img, batch 1 | infer img/s, batch 32 | peak RSS MB | live tf MB after a step |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`);
+  console.log(`| input | params | GFLOP/img | batch | train img/s, 1 thread (step / data ms) | train img/s, ${DEFAULT_PRETRAIN.workers} threads (step / data ms) | infer ms/img, batch 1, one pass | img/s, batch 32, one pass | infer ms/img, batch 1, flip test | img/s, batch 32, flip test | peak RSS MB | live tf MB after a step |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`);
   rows.forEach((r) => console.log(r));
 }
 

@@ -76,7 +76,12 @@ export interface PseudoPassOptions {
   provenance: string;
   limit?: number;
   quiet?: boolean;
-  /** Flip testing, as `DecodeOptions.flipTest` (default true, the decoder's default). */
+  /**
+   * Flip testing, as `DecodeOptions.flipTest`. Default false, unlike the evaluation's decoder: with
+   * the mirror pass, every original and jittered copy costs two forward passes, and the default
+   * 5000-image pass took ~14 min instead of ~6 (issue 5's bar is 10; docs/model-notes.md section 13).
+   * The report's pseudo labels are one pass of CRMH's, too.
+   */
   flipTest?: boolean;
 }
 
@@ -100,7 +105,7 @@ function truthError(people: readonly PersonLabel[], truth: readonly PersonLabel[
 
 /** Forward `x` and decode every image's people. */
 function decodePass(model: tf.LayersModel, x: tf.Tensor4D, cams: PseudoImageCamera[], geom: ReturnType<typeof modelGeometry>, o: PseudoPassOptions): PersonLabel[][] {
-  const maps = forward(model, x, o.flipTest ?? true);
+  const maps = forward(model, x, o.flipTest ?? false);
   try {
     return decodeMaps(maps, cams, geom, { scoreThreshold: o.scoreThreshold, provenance: o.provenance });
   } finally {
@@ -196,7 +201,7 @@ export function readPseudoLabels(path: string): PseudoImage[] {
 export async function pseudoLabelStage(
   cfg: Config, seed: number, seedDir: string, model: () => Promise<tf.LayersModel>, generator: { name: string; key: unknown }, source: SampleSource, quiet = false,
 ): Promise<{ summary: PseudoSummary; records: PseudoImage[]; info: StageInfo }> {
-  const key = { world: cfg.world, pseudo: cfg.pseudo, K: cfg.filter.K, jitter: cfg.filter.jitter, minIou: cfg.filter.minIou, generator: generator.key, decoder: DECODER_REVISION, seed };
+  const key = { world: cfg.world, pseudo: cfg.pseudo, K: cfg.filter.K, jitter: cfg.filter.jitter, minIou: cfg.filter.minIou, generator: generator.key, decoder: DECODER_REVISION, flipTest: false, seed };
   const dir = join(seedDir, "pseudo_labels", configHash(key));
   const jsonl = join(dir, "pseudo_labels.jsonl");
   // The labels live beside the stage's JSON: without them the cached summary is no use.
