@@ -1,5 +1,6 @@
 /**
- * Output maps -> people. Peaks of the stride-4 centre heatmap (a 3x3 max-pool NMS, as CenterNet), above a score
+ * Output maps -> people. By default the maps are the mean of two passes, the image's and its mirror
+ * image's mapped back (`flipTest`, `unflipMaps`). Peaks of the stride-4 centre heatmap (a 3x3 max-pool NMS, as CenterNet), above a score
  * threshold, at most `maxPeople` per image; each peak's stride-8 cell gives the person's parameters, which the
  * body model turns into joints (regressor.ts). Predictions come back in the record format
  * (`PersonLabel`, source "pseudo") so that they can serve directly as pseudo labels.
@@ -284,30 +285,51 @@ export function unflipMaps(mirrored: tf.Tensor4D): tf.Tensor4D {
  */
 export function decodeMaps(maps: tf.Tensor4D | ModelMaps, cameras: readonly CameraIntrinsics[], geom: ModelGeometry, opts: DecodeOptions = {}): PersonLabel[][] {
   const m = maps instanceof tf.Tensor ? { maps } : maps;
-  if (!m.mirrored) return decodeAt(m.maps, cameras, geom, opts);
-  const mean = tf.tidy(() => m.maps.add(unflipMaps(m.mirrored!)).div(2) as tf.Tensor4D);
+  const [B, G] = m.maps.shape;
+  if (cameras.length !== B) throw new Error(`decode: ${B} images but ${cameras.length} cameras`);
+  const rowsOf = (t: tf.Tensor4D, cells: number[]) => {
+    const r = tf.tidy(() => tf.gather(t.reshape([B * G * G, MAP_CHANNELS]), tf.tensor1d(cells, "int32")));
+    const d = r.dataSync() as Float32Array;
+    r.dispose();
+    return d;
+  };
+  if (!m.mirrored) return decodeAt(m.maps, (cells) => rowsOf(m.maps, cells), cameras, geom, opts);
+  // The same as decoding the mean of `maps` and unflipMaps(mirrored), without mapping back whole maps
+  // (a channel gather over every cell cost more than the forward pass on wasm): only the heatmap is
+  // averaged whole, for peak finding; rows are mapped back and averaged where they are read.
+  const s = HEAT_SUB, mirrored = m.mirrored;
+  const heat = tf.tidy(() => {
+    const h = mirrored.slice([0, 0, 0, MAP.heat[0]], [B, G, G, MAP.heat[1]]).reverse(2);
+    const swapped = tf.concat(Array.from({ length: s * s }, (_, c) => h.slice([0, 0, 0, MIRROR.from[MAP.heat[0] + c] - MAP.heat[0]], [B, G, G, 1])), 3);
+    return m.maps.slice([0, 0, 0, MAP.heat[0]], [B, G, G, MAP.heat[1]]).add(swapped).div(2) as tf.Tensor4D;
+  });
   try {
-    return decodeAt(mean, cameras, geom, opts);
+    return decodeAt(heat, (cells) => {
+      const a = rowsOf(m.maps, cells);
+      const b = rowsOf(mirrored, cells.map((c) => c - (c % G) + (G - 1 - (c % G)))); // the mirrored cell, same image and row
+      const C = MAP_CHANNELS;
+      for (let n = 0; n < cells.length; n++) {
+        for (let c = 0; c < C; c++) a[n * C + c] = (a[n * C + c] + MIRROR.sign[c] * b[n * C + MIRROR.from[c]] + MIRROR.offset[c]) / 2;
+      }
+      return a;
+    }, cameras, geom, opts);
   } finally {
-    mean.dispose();
+    heat.dispose();
   }
 }
 
-/** People from one maps tensor (decodeMaps). */
-function decodeAt(maps: tf.Tensor4D, cameras: readonly CameraIntrinsics[], geom: ModelGeometry, opts: DecodeOptions): PersonLabel[][] {
-  const [B, G] = maps.shape;
-  if (cameras.length !== B) throw new Error(`decode: ${B} images but ${cameras.length} cameras`);
-  const peaks = heatPeaks(maps, opts.scoreThreshold ?? 0.5, opts.maxPeople ?? 8);
+/**
+ * People from one pass's maps, or from a flip test's (decodeMaps).
+ * @param heatMaps  [B, G, G, >= 4] the heatmap channels first: what the peaks are found on
+ * @param gatherRows the rows [n, 265] of the maps at flat cells b * G * G + cell
+ */
+function decodeAt(heatMaps: tf.Tensor4D, gatherRows: (cells: number[]) => Float32Array, cameras: readonly CameraIntrinsics[], geom: ModelGeometry, opts: DecodeOptions): PersonLabel[][] {
+  const G = heatMaps.shape[1];
+  const peaks = heatPeaks(heatMaps, opts.scoreThreshold ?? 0.5, opts.maxPeople ?? 8);
   const flat = peaks.flat();
   const result: PersonLabel[][] = peaks.map(() => []);
   if (flat.length === 0) return result;
   const J = NUM_EVAL_JOINTS, S = geom.inputSize, st = geom.stride;
-  const gatherRows = (cells: number[]) => {
-    const t = tf.tidy(() => tf.gather(maps.reshape([B * G * G, MAP_CHANNELS]), tf.tensor1d(cells, "int32")));
-    const d = t.dataSync() as Float32Array;
-    t.dispose();
-    return d;
-  };
   const peakRows = gatherRows(flat.map((p) => p.image * G * G + p.cell));
   const rows = opts.cells === "block" || opts.cells === "blockPose" ? blockRows(peakRows, flat, G, gatherRows, opts.cells === "blockPose") : peakRows;
   const [r, j] = tf.tidy(() => {

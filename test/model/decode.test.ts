@@ -244,7 +244,21 @@ describe("model/decode", () => {
     // An involution: mirroring back twice gives the maps.
     const twice = unflipMaps(back);
     assert.ok(tf.max(tf.abs(twice.sub(maps))).dataSync()[0] < 1e-6);
-    tf.dispose([maps, back, twice]);
+    // decodeMaps on both passes maps back only the rows it reads: the same people as decoding the
+    // mean of the maps and the whole mapped-back mirror maps.
+    // (a mirror pass that roughly agrees: the mirror maps of `maps`, plus noise)
+    const other = tf.tidy(() => back.add(tf.randomUniform(maps.shape, -0.3, 0.3, "float32", 3)) as tf.Tensor4D);
+    const mean = tf.tidy(() => maps.add(unflipMaps(other)).div(2) as tf.Tensor4D);
+    for (const opts of [{}, { cells: "block" }, { pose: "direct", boxCentre: "heat" }] as const) {
+      const [fast] = decodeMaps({ maps, mirrored: other }, [cam], geom, opts), [whole] = decodeMaps(mean, [cam], geom, opts);
+      assert.equal(fast.length, 3);
+      assert.equal(whole.length, 3);
+      fast.forEach((p, n) => {
+        assert.ok(Math.abs(p.score - whole[n].score) < 1e-6);
+        [...p.box, ...p.joints3d.flat(), ...p.joints2d.flat()].forEach((v, i) => assert.ok(Math.abs(v - [...whole[n].box, ...whole[n].joints3d.flat(), ...whole[n].joints2d.flat()][i]) < 1e-4, `${JSON.stringify(opts)} person ${n} value ${i}`));
+      });
+    }
+    tf.dispose([maps, back, twice, other, mean]);
   });
 
   it("flip test: predict decodes the mean of both passes, the same people mirrored for a mirrored image", () => {
