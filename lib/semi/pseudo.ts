@@ -79,7 +79,7 @@ export interface PseudoPassOptions {
   /**
    * Flip testing, as `DecodeOptions.flipTest`. Default false, unlike the evaluation's decoder: with
    * the mirror pass, every original and jittered copy costs two forward passes, and the default
-   * 5000-image pass took ~14 min instead of ~6 (issue 5's bar is 10; docs/model-notes.md section 13).
+   * 5000-image pass was on course for ~13-14 min (estimate at 10%) instead of ~6 (issue 5's bar is 10; docs/model-notes.md section 13).
    * The report's pseudo labels are one pass of CRMH's, too.
    */
   flipTest?: boolean;
