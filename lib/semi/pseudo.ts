@@ -76,14 +76,17 @@ export interface PseudoPassOptions {
   provenance: string;
   limit?: number;
   quiet?: boolean;
-  /**
-   * Flip testing, as `DecodeOptions.flipTest`. Default false, unlike the evaluation's decoder: with
-   * the mirror pass, every original and jittered copy costs two forward passes, and the default
-   * 5000-image pass was on course for ~13-14 min (estimate at 10%) instead of ~6 (issue 5's bar is 10; docs/model-notes.md section 13).
-   * The report's pseudo labels are one pass of CRMH's, too.
-   */
+  /** Flip testing, as `DecodeOptions.flipTest`. Default `PSEUDO_FLIP_TEST`. */
   flipTest?: boolean;
 }
+
+/**
+ * The pseudo-label pass's flip testing: off, unlike the evaluation's decoder. With the mirror pass,
+ * every original and jittered copy costs two forward passes, and the default 5000-image pass was on
+ * course for ~13-14 min (estimate at 10%) instead of ~6 (issue 5's bar is 10; docs/model-notes.md
+ * section 13). The report's pseudo labels are one pass of CRMH's, too. Part of the stage's cache key.
+ */
+export const PSEUDO_FLIP_TEST = false;
 
 /** Match a label to the truth by box and measure its root-relative error (mm). */
 function truthError(people: readonly PersonLabel[], truth: readonly PersonLabel[]): { errorMm: number; falsePositives: number } {
@@ -105,7 +108,7 @@ function truthError(people: readonly PersonLabel[], truth: readonly PersonLabel[
 
 /** Forward `x` and decode every image's people. */
 function decodePass(model: tf.LayersModel, x: tf.Tensor4D, cams: PseudoImageCamera[], geom: ReturnType<typeof modelGeometry>, o: PseudoPassOptions): PersonLabel[][] {
-  const maps = forward(model, x, o.flipTest ?? false);
+  const maps = forward(model, x, o.flipTest ?? PSEUDO_FLIP_TEST);
   try {
     return decodeMaps(maps, cams, geom, { scoreThreshold: o.scoreThreshold, provenance: o.provenance });
   } finally {
@@ -201,7 +204,7 @@ export function readPseudoLabels(path: string): PseudoImage[] {
 export async function pseudoLabelStage(
   cfg: Config, seed: number, seedDir: string, model: () => Promise<tf.LayersModel>, generator: { name: string; key: unknown }, source: SampleSource, quiet = false,
 ): Promise<{ summary: PseudoSummary; records: PseudoImage[]; info: StageInfo }> {
-  const key = { world: cfg.world, pseudo: cfg.pseudo, K: cfg.filter.K, jitter: cfg.filter.jitter, minIou: cfg.filter.minIou, generator: generator.key, decoder: DECODER_REVISION, flipTest: false, seed };
+  const key = { world: cfg.world, pseudo: cfg.pseudo, K: cfg.filter.K, jitter: cfg.filter.jitter, minIou: cfg.filter.minIou, generator: generator.key, decoder: DECODER_REVISION, flipTest: PSEUDO_FLIP_TEST, seed };
   const dir = join(seedDir, "pseudo_labels", configHash(key));
   const jsonl = join(dir, "pseudo_labels.jsonl");
   // The labels live beside the stage's JSON: without them the cached summary is no use.
