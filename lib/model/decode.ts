@@ -271,7 +271,11 @@ function mirrorChannels(): { from: Int32Array; sign: Float32Array; offset: Float
 }
 const MIRROR = mirrorChannels();
 
-/** The mirror pass's maps in the original image's cells and channel meanings (`mirrorChannels`). */
+/**
+ * The mirror pass's maps in the original image's cells and channel meanings (`mirrorChannels`): the
+ * whole-map reference form, which the tests check `decodeMaps` against; `decodeMaps` itself maps back
+ * only the rows it reads (this gather over every cell is slow on wasm).
+ */
 export function unflipMaps(mirrored: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() =>
     tf.gather(mirrored.reverse(2), tf.tensor1d(MIRROR.from, "int32"), 3).mul(tf.tensor1d(MIRROR.sign)).add(tf.tensor1d(MIRROR.offset)) as tf.Tensor4D,
