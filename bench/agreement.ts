@@ -16,20 +16,18 @@ import type { SampleSource } from "../lib/data/records";
 import { addCounts, detectionCounts, matchBoxes, precisionRecall, type DetectionCounts } from "../lib/eval/detection";
 import { boxIou } from "../lib/eval/metrics";
 import { predict } from "../lib/model/decode";
+import { flipSample } from "../lib/train/targets";
 import { MIN_HEIGHT_PX } from "../lib/stages/evaluate";
 import type * as tf from "@tensorflow/tfjs";
 
 interface Det { box: number[]; score: number; a: number }
 interface Frame { gt: number[][]; pred: Det[] }
 
-const logit = (s: number) => Math.log(Math.min(1 - 1e-6, Math.max(1e-6, s)) / (1 - Math.min(1 - 1e-6, Math.max(1e-6, s))));
+const logit = (s: number) => {
+  const p = Math.min(1 - 1e-6, Math.max(1e-6, s));
+  return Math.log(p / (1 - p));
+};
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
-
-function mirrorImage(img: Float32Array, w: number, h: number): Float32Array {
-  const o = new Float32Array(img.length);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let c = 0; c < 3; c++) o[(y * w + x) * 3 + c] = img[(y * w + (w - 1 - x)) * 3 + c];
-  return o;
-}
 
 function collect(model: tf.LayersModel, src: SampleSource, n: number): Frame[] {
   const frames: Frame[] = [], opts = { scoreThreshold: 0.05, maxPeople: 12 };
@@ -38,7 +36,8 @@ function collect(model: tf.LayersModel, src: SampleSource, n: number): Frame[] {
     const cams = ss.map((s) => s.camera);
     const both = predict(model, ss.map((s) => s.image), cams, opts);
     const one = predict(model, ss.map((s) => s.image), cams, { ...opts, flipTest: false });
-    const mir = predict(model, ss.map((s) => mirrorImage(s.image, s.width, s.height)), cams, { ...opts, flipTest: false });
+    const flipped = ss.map(flipSample);
+    const mir = predict(model, flipped.map((s) => s.image), flipped.map((s) => s.camera), { ...opts, flipTest: false });
     ss.forEach((s, k) => {
       const back = mir[k].map((p) => flipPerson(p, s.width));
       const best = (box: number[], ps: readonly { box: number[] }[]) => Math.max(0, ...ps.map((q) => boxIou(box, q.box)));
