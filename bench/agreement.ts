@@ -11,12 +11,11 @@ import { initBackend } from "../lib/core/backend";
 import { loadCheckpoint } from "../lib/core/checkpoint";
 import { resolveConfig } from "../lib/config";
 import { domainDataset, studioDataset } from "../lib/data/datasets";
-import { flipPerson } from "../lib/data/records";
-import type { SampleSource } from "../lib/data/records";
+import { flipPerson, type PersonLabel, type SampleSource } from "../lib/data/records";
 import { addCounts, detectionCounts, matchBoxes, precisionRecall, type DetectionCounts } from "../lib/eval/detection";
 import { boxIou } from "../lib/eval/metrics";
-import { predict } from "../lib/model/decode";
-import { flipSample } from "../lib/train/targets";
+import { decodeMaps, disposeMaps, forward } from "../lib/model/decode";
+import { imagesTensor, modelGeometry } from "../lib/model/regressor";
 import { MIN_HEIGHT_PX } from "../lib/stages/evaluate";
 import type * as tf from "@tensorflow/tfjs";
 
@@ -29,15 +28,27 @@ const logit = (s: number) => {
 };
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
+/**
+ * One flip-test forward pass per batch, decoded three ways: both passes averaged (the decoder's
+ * default), the image's pass alone, and the mirror pass alone (mapped back with flipPerson). The
+ * mirror pass is decoded on the unmirrored cameras: only boxes are read, and they do not use the camera.
+ */
 function collect(model: tf.LayersModel, src: SampleSource, n: number): Frame[] {
-  const frames: Frame[] = [], opts = { scoreThreshold: 0.05, maxPeople: 12 };
+  const frames: Frame[] = [], opts = { scoreThreshold: 0.05, maxPeople: 12 }, geom = modelGeometry(model);
   for (let i = 0; i < n; i += 32) {
     const ss = Array.from({ length: Math.min(32, n - i) }, (_, k) => src.get(i + k));
     const cams = ss.map((s) => s.camera);
-    const both = predict(model, ss.map((s) => s.image), cams, opts);
-    const one = predict(model, ss.map((s) => s.image), cams, { ...opts, flipTest: false });
-    const flipped = ss.map(flipSample);
-    const mir = predict(model, flipped.map((s) => s.image), flipped.map((s) => s.camera), { ...opts, flipTest: false });
+    const x = imagesTensor(ss, geom.inputSize);
+    const maps = forward(model, x, true);
+    x.dispose();
+    let both: PersonLabel[][], one: PersonLabel[][], mir: PersonLabel[][];
+    try {
+      both = decodeMaps(maps, cams, geom, opts);
+      one = decodeMaps(maps.maps, cams, geom, opts);
+      mir = decodeMaps(maps.mirrored!, cams, geom, opts);
+    } finally {
+      disposeMaps(maps);
+    }
     ss.forEach((s, k) => {
       const back = mir[k].map((p) => flipPerson(p, s.width));
       const best = (box: number[], ps: readonly { box: number[] }[]) => Math.max(0, ...ps.map((q) => boxIou(box, q.box)));
