@@ -334,7 +334,8 @@ function decodeAt(heatMaps: tf.Tensor4D, gatherRows: (cells: number[]) => Float3
   const flat = peaks.flat();
   const result: PersonLabel[][] = peaks.map(() => []);
   if (flat.length === 0) return result;
-  const J = NUM_EVAL_JOINTS, S = geom.inputSize, st = geom.stride;
+  // S: the canvas the maps cover; N: the side the weights learned sizes in (S unless upscaled).
+  const J = NUM_EVAL_JOINTS, S = geom.inputSize, N = geom.trainedSize ?? S, st = geom.stride;
   const peakRows = gatherRows(flat.map((p) => p.image * G * G + p.cell));
   const rows = opts.cells === "block" || opts.cells === "blockPose" ? blockRows(peakRows, flat, G, gatherRows, opts.cells === "blockPose") : peakRows;
   const [r, j] = tf.tidy(() => {
@@ -354,13 +355,14 @@ function decodeAt(heatMaps: tf.Tensor4D, gatherRows: (cells: number[]) => Float3
     const hs = st / HEAT_SUB, wHeat = p.hx === undefined || p.hy === undefined ? 0 : opts.boxCentre === "heat" ? 1 : opts.boxCentre === "regressed" ? 0 : 0.5;
     const bx = (1 - wHeat) * (ix + ch(n, o)) * st + wHeat * ((p.hx ?? 0) + 0.5) * hs;
     const by = (1 - wHeat) * (iy + ch(n, o + 1)) * st + wHeat * ((p.hy ?? 0) + 0.5) * hs;
-    const bw = ch(n, sz) * S, bh = ch(n, sz + 1) * S;
+    const bw = ch(n, sz) * N, bh = ch(n, sz + 1) * N;
     const box: [number, number, number, number] = [
       Math.max(0, (bx - bw / 2) / sx), Math.max(0, (by - bh / 2) / sy),
       Math.min(cam.width, (bx + bw / 2) / sx), Math.min(cam.height, (by + bh / 2) / sy),
     ];
-    const reg2d = Array.from({ length: J }, (_, j) => [(ccx + ch(n, j2 + 2 * j) * S) / sx, (ccy + ch(n, j2 + 2 * j + 1) * S) / sy]);
-    const z = Math.exp(ch(n, dc)) * (cam.fx / cam.width);
+    const reg2d = Array.from({ length: J }, (_, j) => [(ccx + ch(n, j2 + 2 * j) * N) / sx, (ccy + ch(n, j2 + 2 * j + 1) * N) / sy]);
+    // The net reads depth from apparent size in its own px: z = exp(code) * (focal in canvas px) / N.
+    const z = Math.exp(ch(n, dc)) * (cam.fx / cam.width) * (S / N);
     const root = [((reg2d[0][0] - cam.cx) / cam.fx) * z, ((reg2d[0][1] - cam.cy) / cam.fy) * z, z];
     const canonical = Array.from({ length: J }, (_, j) => [0, 1, 2].map((d) => rel[(n * J + j) * 3 + d]));
     const logits = Array.from({ length: YAW_BINS }, (_, b) => ch(n, MAP.yawLogits[0] + b));

@@ -233,6 +233,11 @@ export interface ModelGeometry {
   grid: number;
   /** Input px per cell. */
   stride: number;
+  /**
+   * The input side the weights were trained at, when the model runs on a larger canvas (an upscaled
+   * image, `DecodeOptions.scales`): the maps' sizes and offsets are in units of it. Default inputSize.
+   */
+  trainedSize?: number;
 }
 
 /** Input size, grid and stride, read from a built or loaded model. */

@@ -67,6 +67,8 @@ export const DEFAULT_TRAIN: TrainConfig = {
   lrStepGamma: 0.1,
   flipProb: 0.5,
   colourNoise: [0.6, 1.4],
+  zoomProb: 0,
+  zoomMax: 1.5,
   batchSize: 4,
   epochs: 5,
   stepsPerEpoch: 0,

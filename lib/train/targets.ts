@@ -47,17 +47,72 @@ export function colourNoise(image: Float32Array, rng: Rng, [lo, hi]: readonly [n
   return out;
 }
 
+/**
+ * A zoomed-in copy of `sample`: the window of side W / scale at (x0, y0) px, resampled bilinearly to
+ * W x H (CenterNet's random-scale crop, zoom-in side only). It is what a camera with focal s * f and
+ * the principal point moved by the crop sees, so the 3D labels stay as they are and every 2D label
+ * maps by x' = (x - x0) * s. Joints that leave the window become invisible, boxes are clipped to it,
+ * and people left under 2 px high or wide are dropped.
+ */
+export function zoomSample(sample: Sample, scale: number, x0: number, y0: number): Sample {
+  const { width: W, height: H } = sample;
+  const img = new Float32Array(sample.image.length), src = sample.image;
+  for (let y = 0; y < H; y++) {
+    // pixel centres: y' + 0.5 = (y + 0.5 - y0) * s, as tf.image.resizeBilinear with half-pixel centres
+    const sy = Math.min(H - 1, Math.max(0, y0 + (y + 0.5) / scale - 0.5));
+    const ya = Math.floor(sy), yb = Math.min(H - 1, ya + 1), fy = sy - ya;
+    for (let x = 0; x < W; x++) {
+      const sx = Math.min(W - 1, Math.max(0, x0 + (x + 0.5) / scale - 0.5));
+      const xa = Math.floor(sx), xb = Math.min(W - 1, xa + 1), fx = sx - xa;
+      const d = (y * W + x) * 3, a = (ya * W + xa) * 3, b = (ya * W + xb) * 3, c = (yb * W + xa) * 3, e = (yb * W + xb) * 3;
+      for (let k = 0; k < 3; k++) {
+        img[d + k] = (1 - fy) * ((1 - fx) * src[a + k] + fx * src[b + k]) + fy * ((1 - fx) * src[c + k] + fx * src[e + k]);
+      }
+    }
+  }
+  const c = sample.camera;
+  const camera = { ...c, fx: c.fx * scale, fy: c.fy * scale, cx: (c.cx - x0) * scale, cy: (c.cy - y0) * scale };
+  const map = (p: PersonLabel): PersonLabel | null => {
+    const joints2d = p.joints2d.map((q) => [(q[0] - x0) * scale, (q[1] - y0) * scale]);
+    const box: [number, number, number, number] = [
+      Math.max(0, (p.box[0] - x0) * scale), Math.max(0, (p.box[1] - y0) * scale),
+      Math.min(W, (p.box[2] - x0) * scale), Math.min(H, (p.box[3] - y0) * scale),
+    ];
+    if (box[2] - box[0] < 2 || box[3] - box[1] < 2) return null;
+    const visible = p.visible.map((v, j) => (v && joints2d[j][0] >= 0 && joints2d[j][0] < W && joints2d[j][1] >= 0 && joints2d[j][1] < H ? 1 : 0));
+    return { ...p, box, joints2d, visible };
+  };
+  const keep = (ps: readonly PersonLabel[]) => ps.map(map).filter((p): p is PersonLabel => p !== null);
+  return { ...sample, image: img, camera, people: keep(sample.people), truth: sample.truth && keep(sample.truth) };
+}
+
 export interface AugmentConfig {
   /** Probability of a horizontal flip (upstream 0.5). */
   flipProb: number;
   /** Range of the per-channel multiplicative colour noise (upstream [0.6, 1.4]); [1, 1] = off. */
   colourNoise: [number, number];
+  /**
+   * Probability of a random zoom-in crop (`zoomSample`), scale ~ U[1, zoomMax], window placed
+   * uniformly. Not in the report (0 by default, so finetuning is upstream's); pretraining may use it
+   * to show the detector more people at the test set's 30-50 px (docs/model-notes.md section 15).
+   */
+  zoomProb?: number;
+  zoomMax?: number;
 }
 
-/** The report's training augmentation of one sample; draws a fixed number of numbers from `rng`. */
+/**
+ * The report's training augmentation of one sample (and the optional zoom); draws a fixed number of
+ * numbers from `rng` for a given config, so that the data of step t does not depend on earlier draws' outcomes.
+ */
 export function augmentSample(sample: Sample, rng: Rng, cfg: AugmentConfig): Sample {
+  let s = sample;
+  if ((cfg.zoomProb ?? 0) > 0) {
+    const [u, k, a, b] = [rng.next(), rng.next(), rng.next(), rng.next()];
+    const scale = 1 + k * ((cfg.zoomMax ?? 1.5) - 1);
+    if (u < (cfg.zoomProb ?? 0) && scale > 1) s = zoomSample(s, scale, a * s.width * (1 - 1 / scale), b * s.height * (1 - 1 / scale));
+  }
   const flip = rng.next() < cfg.flipProb;
-  const s = flip ? flipSample(sample) : sample;
+  s = flip ? flipSample(s) : s;
   const [lo, hi] = cfg.colourNoise;
   const image = lo === 1 && hi === 1 ? s.image : colourNoise(s.image, rng, cfg.colourNoise);
   return { ...s, image };

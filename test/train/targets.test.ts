@@ -4,7 +4,7 @@ import { H36M_17 } from "../../lib/body/joints";
 import { Rng } from "../../lib/core/rng";
 import type { Sample } from "../../lib/data/records";
 import { DEFAULT_LOSS } from "../../lib/train/losses";
-import { augmentSample, buildBatch, colourNoise, depthCode, disposeBatch, flipSample } from "../../lib/train/targets";
+import { augmentSample, buildBatch, colourNoise, depthCode, disposeBatch, flipSample, zoomSample } from "../../lib/train/targets";
 import { fakeCamera, fakePerson, fakeSample, useBackend } from "./fixtures";
 
 const J = (n: (typeof H36M_17)[number]) => H36M_17.indexOf(n);
@@ -47,6 +47,45 @@ describe("train/targets", () => {
     assert.deepEqual(Array.from(ff.image), Array.from(s.image));
     closeDeep(ff.people, s.people);
     closeDeep(ff.camera, s.camera);
+  });
+
+  it("zoom crops a window, resamples it as tf's half-pixel bilinear resize does, and keeps labels consistent with its camera", () => {
+    const s = fakeSample(new Rng("targets/zoom"), { size: 32, people: [2, 2] });
+    const z = zoomSample(s, 2, 8, 4); // the 16 x 16 window at (8, 4)
+    const ref = tf.tidy(() => tf.image.resizeBilinear(tf.tensor4d(s.image, [1, 32, 32, 3]).slice([0, 4, 8, 0], [1, 16, 16, 3]), [32, 32], false, true).dataSync());
+    // Rows and columns 1-30 sample inside the window; at its edges tf clamps to the window, the zoom reads the pixels beyond it.
+    let worst = 0;
+    z.image.forEach((v, i) => {
+      const x = Math.floor(i / 3) % 32, y = Math.floor(i / 96);
+      if (x >= 1 && x <= 30 && y >= 1 && y <= 30) worst = Math.max(worst, Math.abs(v - ref[i]));
+    });
+    assert.ok(worst < 1e-5, `max |zoom - tf resize| = ${worst}`);
+    const c = z.camera;
+    assert.deepEqual([c.fx, c.cx, c.cy], [2 * s.camera.fx, (s.camera.cx - 8) * 2, (s.camera.cy - 4) * 2]);
+    for (const q of z.people) {
+      const p = s.people.find((o) => o.joints3d[0][0] === q.joints3d[0][0]);
+      assert.ok(p, "3D labels unchanged");
+      assert.deepEqual(q.joints3dRel, p.joints3dRel);
+      q.joints3d.forEach((X, j) => {
+        // 2D labels are the projection of the unchanged 3D joints through the zoomed camera.
+        assert.ok(Math.abs((c.fx * X[0]) / X[2] + c.cx - q.joints2d[j][0]) < 1e-9);
+        assert.ok(Math.abs((c.fy * X[1]) / X[2] + c.cy - q.joints2d[j][1]) < 1e-9);
+        const inside = q.joints2d[j][0] >= 0 && q.joints2d[j][0] < 32 && q.joints2d[j][1] >= 0 && q.joints2d[j][1] < 32;
+        assert.equal(q.visible[j], inside && p.visible[j] ? 1 : 0);
+      });
+      q.box.forEach((v, k) => assert.ok(v >= 0 && v <= 32 && Math.abs(v - Math.min(32, Math.max(0, (p.box[k] - (k % 2 ? 4 : 8)) * 2))) < 1e-9));
+    }
+    // people whose box leaves the window entirely are dropped
+    const gone = zoomSample({ ...s, people: [{ ...s.people[0], box: [0, 0, 3, 3] }] }, 2, 16, 16);
+    assert.equal(gone.people.length, 0);
+  });
+
+  it("augmentSample with zoomProb 0 draws what it drew before the zoom existed; with zoomProb 1 it zooms", () => {
+    const s = fakeSample(new Rng("targets/aug-zoom"), { size: 32 });
+    const base = { flipProb: 0.5, colourNoise: [0.6, 1.4] as [number, number] };
+    assert.deepEqual(Array.from(augmentSample(s, new Rng("z"), { ...base, zoomProb: 0 }).image), Array.from(augmentSample(s, new Rng("z"), base).image));
+    const z = augmentSample(s, new Rng("z"), { ...base, zoomProb: 1, zoomMax: 2 });
+    assert.ok(z.camera.fx > s.camera.fx && z.camera.fx <= 2 * s.camera.fx);
   });
 
   it("colour noise multiplies each channel by its own U[lo, hi] factor and clips to [0, 1]", () => {
