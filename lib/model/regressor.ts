@@ -235,7 +235,7 @@ export interface ModelGeometry {
   stride: number;
   /**
    * The input side the weights were trained at, when the model runs on a larger canvas (an upscaled
-   * image, `DecodeOptions.scales`): the maps' sizes and offsets are in units of it. Default inputSize.
+   * image, as bench/multiscale.ts does): the maps' sizes and offsets are in units of it. Default inputSize.
    */
   trainedSize?: number;
 }
