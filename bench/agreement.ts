@@ -12,7 +12,7 @@ import { loadCheckpoint } from "../lib/core/checkpoint";
 import { resolveConfig } from "../lib/config";
 import { domainDataset, studioDataset } from "../lib/data/datasets";
 import { flipPerson, type PersonLabel, type SampleSource } from "../lib/data/records";
-import { addCounts, detectionCounts, matchBoxes, precisionRecall, type DetectionCounts } from "../lib/eval/detection";
+import { framesCounts, matchBoxes, precisionRecall } from "../lib/eval/detection";
 import { boxIou } from "../lib/eval/metrics";
 import { decodeMaps, disposeMaps, forward } from "../lib/model/decode";
 import { imagesTensor, modelGeometry } from "../lib/model/regressor";
@@ -92,8 +92,7 @@ function fit(frames: readonly Frame[]): number[] {
 
 function table(name: string, frames: readonly Frame[], score: (d: Det) => number): string {
   const cells = [0.7, 0.6, 0.5, 0.4, 0.3].map((t) => {
-    let c: DetectionCounts = { gt: 0, matchedGt: 0, pred: 0, truePositives: 0 };
-    for (const f of frames) c = addCounts(c, detectionCounts(f.gt, f.pred.filter((p) => score(p) >= t).map((p) => p.box), { iou: 0.5, minHeightPx: MIN_HEIGHT_PX }));
+    const c = framesCounts(frames.map((f) => ({ gt: f.gt, pred: f.pred.filter((p) => score(p) >= t).map((p) => p.box) })), { iou: 0.5, minHeightPx: MIN_HEIGHT_PX });
     const pr = precisionRecall(c);
     return `${pr.precision.toFixed(3)} / ${pr.recall.toFixed(3)}`;
   });

@@ -10,7 +10,7 @@ import { loadCheckpoint } from "../lib/core/checkpoint";
 import { resolveConfig } from "../lib/config";
 import { studioDataset } from "../lib/data/datasets";
 import type { PersonLabel } from "../lib/data/records";
-import { addCounts, detectionCounts, precisionRecall, type DetectionCounts } from "../lib/eval/detection";
+import { framesCounts, precisionRecall } from "../lib/eval/detection";
 import { boxIou } from "../lib/eval/metrics";
 import { predict, type DecodeOptions } from "../lib/model/decode";
 import { MIN_HEIGHT_PX } from "../lib/stages/evaluate";
@@ -30,8 +30,7 @@ async function main(): Promise<void> {
   console.log(`${dir}: studio seed 0, ${frames.length} images, people >= ${MIN_HEIGHT_PX} px\n\n| score >= | IoU >= 0.5: P / R | IoU >= 0.3: P / R |\n|---:|---:|---:|`);
   for (const thr of [0.5, 0.4, 0.3, 0.2, 0.1]) {
     const cells = [0.5, 0.3].map((iou) => {
-      let c: DetectionCounts = { gt: 0, matchedGt: 0, pred: 0, truePositives: 0 };
-      for (const f of frames) c = addCounts(c, detectionCounts(f.gt.map((g) => g.box), f.pred.filter((p) => p.score >= thr).map((p) => p.box), { iou, minHeightPx: MIN_HEIGHT_PX }));
+      const c = framesCounts(frames.map((f) => ({ gt: f.gt.map((g) => g.box), pred: f.pred.filter((p) => p.score >= thr).map((p) => p.box) })), { iou, minHeightPx: MIN_HEIGHT_PX });
       const pr = precisionRecall(c);
       return `${pr.precision.toFixed(3)} / ${pr.recall.toFixed(3)}`;
     });

@@ -4,7 +4,7 @@
  * detector finds best. Candidates from both scales are merged by box NMS, the upscaled pass
  * giving the small people and the native pass the large ones. Scored on the studio test set like
  * bench/detection.ts, plus MPJPE / PA-MPJPE ratios against the mean-pose baseline on the same
- * detections. Run by hand: `node dist/bench/multiscale.js [checkpoint dir]`; env H2MAX, H1MIN, NMS.
+ * detections. Run by hand: `node dist/bench/multiscale.js [checkpoint dir]`; env SCALE (default 2), NMS (box IoU, default 0.5).
  */
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/core/backend";
@@ -12,7 +12,7 @@ import { loadCheckpoint } from "../lib/core/checkpoint";
 import { resolveConfig, type Config } from "../lib/config";
 import { domainDataset, studioDataset } from "../lib/data/datasets";
 import type { PersonLabel } from "../lib/data/records";
-import { addCounts, detectionCounts, precisionRecall, type DetectionCounts } from "../lib/eval/detection";
+import { framesCounts, precisionRecall } from "../lib/eval/detection";
 import { boxIou } from "../lib/eval/metrics";
 import { decodeMaps, disposeMaps, forward, predict } from "../lib/model/decode";
 import { buildRegressor, imagesTensor, modelGeometry } from "../lib/model/regressor";
@@ -74,8 +74,7 @@ async function main(): Promise<void> {
   for (const [name, pick] of variants) {
     const merged = both.map((f) => ({ f, pred: pick(f) }));
     const pr = [0.5, 0.4, 0.3].map((thr) => {
-      let c: DetectionCounts = { gt: 0, matchedGt: 0, pred: 0, truePositives: 0 };
-      for (const m of merged) c = addCounts(c, detectionCounts(m.f.gt.map((g) => g.box), m.pred.filter((p) => (p.score ?? 0) >= thr).map((p) => p.box), { minHeightPx: MIN_HEIGHT_PX }));
+      const c = framesCounts(merged.map((m) => ({ gt: m.f.gt.map((g) => g.box), pred: m.pred.filter((p) => (p.score ?? 0) >= thr).map((p) => p.box) })), { minHeightPx: MIN_HEIGHT_PX });
       const r = precisionRecall(c);
       return `${r.precision.toFixed(3)} / ${r.recall.toFixed(3)}`;
     });

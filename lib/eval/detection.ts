@@ -41,6 +41,11 @@ export function addCounts(a: DetectionCounts, b: DetectionCounts): DetectionCoun
   return { gt: a.gt + b.gt, matchedGt: a.matchedGt + b.matchedGt, pred: a.pred + b.pred, truePositives: a.truePositives + b.truePositives };
 }
 
+/** Counts summed over frames, each frame's GT and predicted boxes matched alone (detectionCounts). */
+export function framesCounts(frames: readonly { gt: readonly number[][]; pred: readonly number[][] }[], opts: { iou?: number; minHeightPx?: number } = {}): DetectionCounts {
+  return frames.reduce((c, f) => addCounts(c, detectionCounts(f.gt, f.pred, opts)), { gt: 0, matchedGt: 0, pred: 0, truePositives: 0 } as DetectionCounts);
+}
+
 export function precisionRecall(c: DetectionCounts): { precision: number; recall: number } {
   return { precision: c.pred ? c.truePositives / c.pred : NaN, recall: c.gt ? c.matchedGt / c.gt : NaN };
 }
