@@ -69,6 +69,7 @@ export const DEFAULT_TRAIN: TrainConfig = {
   colourNoise: [0.6, 1.4],
   zoomProb: 0,
   zoomMax: 1.5,
+  zoomBelowPx: 0,
   batchSize: 4,
   epochs: 5,
   stepsPerEpoch: 0,

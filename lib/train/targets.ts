@@ -98,6 +98,12 @@ export interface AugmentConfig {
    */
   zoomProb?: number;
   zoomMax?: number;
+  /**
+   * If > 0, zoom only samples whose tallest labelled person's box is under this many px (sample px):
+   * images of tiny people only, moved up into the test set's sizes, while images that already hold
+   * people of those sizes stay at the native scale (docs/model-notes.md section 16). 0 = any sample.
+   */
+  zoomBelowPx?: number;
 }
 
 /**
@@ -109,7 +115,9 @@ export function augmentSample(sample: Sample, rng: Rng, cfg: AugmentConfig): Sam
   if ((cfg.zoomProb ?? 0) > 0) {
     const [u, k, a, b] = [rng.next(), rng.next(), rng.next(), rng.next()];
     const scale = 1 + k * ((cfg.zoomMax ?? 1.5) - 1);
-    if (u < (cfg.zoomProb ?? 0) && scale > 1) s = zoomSample(s, scale, a * s.width * (1 - 1 / scale), b * s.height * (1 - 1 / scale));
+    const below = cfg.zoomBelowPx ?? 0;
+    const tallest = Math.max(0, ...s.people.map((p) => p.box[3] - p.box[1]));
+    if (u < (cfg.zoomProb ?? 0) && scale > 1 && (below <= 0 || tallest < below)) s = zoomSample(s, scale, a * s.width * (1 - 1 / scale), b * s.height * (1 - 1 / scale));
   }
   const flip = rng.next() < cfg.flipProb;
   s = flip ? flipSample(s) : s;

@@ -88,6 +88,20 @@ describe("train/targets", () => {
     assert.ok(z.camera.fx > s.camera.fx && z.camera.fx <= 2 * s.camera.fx);
   });
 
+  it("zoomBelowPx zooms only samples whose tallest person is shorter, and draws the same numbers either way", () => {
+    const s = fakeSample(new Rng("targets/aug-zoom"), { size: 32 });
+    const tallest = Math.max(...s.people.map((p) => p.box[3] - p.box[1]));
+    const base = { flipProb: 0.5, colourNoise: [0.6, 1.4] as [number, number], zoomProb: 1, zoomMax: 2 };
+    const zoomed = augmentSample(s, new Rng("z"), { ...base, zoomBelowPx: tallest + 0.5 });
+    assert.ok(zoomed.camera.fx > s.camera.fx, "tallest under the limit: zoomed");
+    const kept = augmentSample(s, new Rng("z"), { ...base, zoomBelowPx: tallest });
+    assert.equal(kept.camera.fx, s.camera.fx, "tallest at the limit: not zoomed");
+    // Same draws: after the four zoom numbers, the flip and colour draws are those of a sample never zoomed.
+    const rngAfter = new Rng("z"); for (let i = 0; i < 4; i++) rngAfter.next();
+    const flip = rngAfter.next() < base.flipProb;
+    assert.deepEqual(Array.from(kept.image), Array.from(colourNoise((flip ? flipSample(s) : s).image, rngAfter, base.colourNoise)));
+  });
+
   it("colour noise multiplies each channel by its own U[lo, hi] factor and clips to [0, 1]", () => {
     const img = Float32Array.from({ length: 30 }, (_, i) => (i % 10) / 10 + 0.05);
     const out = colourNoise(img, new Rng("targets/colour"), [0.6, 1.4]);
