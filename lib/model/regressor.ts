@@ -171,8 +171,11 @@ export function buildRegressor(cfg: ModelConfig = DEFAULT_MODEL, seed = 0): tf.L
   if (S % (cfg.contextWidth > 0 ? 2 * STRIDE : STRIDE) !== 0) {
     throw new Error(`model: inputSize ${S} must be a multiple of ${cfg.contextWidth > 0 ? 2 * STRIDE : STRIDE} (stride ${STRIDE}${cfg.contextWidth > 0 ? ", and the stride-16 context branch" : ""})`);
   }
+  // Layer seeds start at seed * 1000 + 1, never 0: tfjs's random initialisers read seed 0 as "no seed"
+  // (tfjs-core rand_util: `seed ? seed : Math.random()`), so with k from 0 the first conv of seed 0,
+  // the default, drew fresh weights in every process and pretraining was not reproducible.
   let k = 0;
-  const next = () => seed * 1000 + k++;
+  const next = () => seed * 1000 + ++k;
   const input = tf.input({ shape: [S, S, 3], name: "image" });
   let x = input;
   cfg.widths.forEach((w, s) => {

@@ -98,6 +98,16 @@ describe("model/regressor", () => {
     same.dispose();
   });
 
+  it("the same seed gives the same initial weights, seed 0 included; another seed gives others", () => {
+    // tfjs reads an initialiser seed of 0 as "no seed": the default seed once drew its first conv afresh.
+    const bytes = (m: tf.LayersModel) => m.getWeights().map((w) => Buffer.from(w.dataSync().buffer));
+    const [a, b, c] = [buildRegressor(TINY_MODEL, 0), buildRegressor(TINY_MODEL, 0), buildRegressor(TINY_MODEL, 1)];
+    const [wa, wb, wc] = [a, b, c].map(bytes);
+    wa.forEach((w, i) => assert.ok(w.equals(wb[i]), `seed 0, weight ${a.weights[i].name} differs between two builds`));
+    assert.ok(!wa[0].equals(wc[0]), "seeds 0 and 1 gave the same first kernel");
+    [a, b, c].forEach((m) => m.dispose());
+  });
+
   it("a checkpoint round-trips as plain layers (bit-identical maps)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "wb-regressor-"));
     try {
