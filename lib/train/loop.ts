@@ -17,7 +17,7 @@ import * as tf from "@tensorflow/tfjs";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from "../core/checkpoint";
-import { atomicWrite } from "../core/io";
+import { atomicWrite, codeVersion } from "../core/io";
 import { progress } from "../core/progress";
 import { Rng } from "../core/rng";
 import { modelGeometry } from "../model/regressor";
@@ -230,6 +230,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     saved.dispose();
     restoreOptimizer(opt, readFileSync(join(ckDir, "optimizer.json"), "utf8"), readFileSync(join(ckDir, "optimizer.bin")));
     step = ckStep = meta.step;
+    // The run's directory is keyed by its config, not its code, so a rerun after a code change resumes
+    // too; say so, since the rest of the run then differs from one started afresh with the new code.
+    const now = codeVersion();
+    if (!opts.quiet && meta.codeVersion !== now && meta.codeVersion !== "unknown" && now !== "unknown") {
+      console.warn(`${ckDir}: resuming at step ${step} a checkpoint saved by code ${meta.codeVersion}; this is ${now}. Delete the run directory to start afresh.`);
+    }
     trainSeconds = Number(meta.trainSeconds ?? 0);
     const kept = readLossCsv(csvPath).filter((r) => r.step <= step);
     atomicWrite(csvPath, [CSV_COLUMNS.join(","), ...kept.map(csvLine)].join("\n") + "\n");
