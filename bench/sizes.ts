@@ -9,7 +9,8 @@ import { resolveConfig } from "../lib/config";
 import { domainStats } from "../lib/world/stats";
 
 const n = Number(process.argv[2] ?? 600), seed = Number(process.argv[3] ?? 0);
-const { people, images } = domainStats(resolveConfig({ quick: false }), seed, n);
+const cfg = resolveConfig({ quick: false });
+const { people, images } = domainStats(cfg, seed, n);
 const bins = people
   .derive({ bin: "d => d.heightPx < 30 ? 'a' : d.heightPx < 50 ? 'b' : d.heightPx < 70 ? 'c' : 'd'" })
   .groupby("domain")
@@ -28,7 +29,7 @@ const perImage = images
   .groupby("domain")
   .rollup({ images: "d => op.count()", tallestUnder30: "d => op.mean(d.tallest == null || d.tallest < 30 ? 1 : 0)" });
 const table = perImage.join(bins, "domain");
-console.log(`Person heights (visible-pixel box, px at ${resolveConfig({ quick: false }).world.imageSize} px), world seed ${seed}, ${n} images per domain (the studio's spread over its sequences)\n`);
+console.log(`Person heights (visible-pixel box, px at ${cfg.world.imageSize} px), world seed ${seed}, ${n} images per domain (the studio's spread over its sequences)\n`);
 console.log("| domain | images | people | < 30 px | 30-50 | 50-70 | >= 70 | images whose tallest is < 30 px |");
 console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
 const f = (x: number) => x.toFixed(3);
