@@ -116,8 +116,8 @@ export function augmentSample(sample: Sample, rng: Rng, cfg: AugmentConfig): Sam
     const [u, k, a, b] = [rng.next(), rng.next(), rng.next(), rng.next()];
     const scale = 1 + k * ((cfg.zoomMax ?? 1.5) - 1);
     const below = cfg.zoomBelowPx ?? 0;
-    const tallest = Math.max(0, ...s.people.map((p) => p.box[3] - p.box[1]));
-    if (u < (cfg.zoomProb ?? 0) && scale > 1 && (below <= 0 || tallest < below)) s = zoomSample(s, scale, a * s.width * (1 - 1 / scale), b * s.height * (1 - 1 / scale));
+    const small = () => Math.max(0, ...s.people.map((p) => p.box[3] - p.box[1])) < below;
+    if (u < (cfg.zoomProb ?? 0) && scale > 1 && (below <= 0 || small())) s = zoomSample(s, scale, a * s.width * (1 - 1 / scale), b * s.height * (1 - 1 / scale));
   }
   const flip = rng.next() < cfg.flipProb;
   s = flip ? flipSample(s) : s;
