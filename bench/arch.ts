@@ -15,13 +15,15 @@ import { fakeSample } from "../test/train/fixtures";
 
 const CANDIDATES: Record<string, Partial<ModelConfig>> = {
   // The prototype's shape: 7 convs to stride 8, no context branch (receptive field ~100 px).
-  plain: { widths: [16, 32, 64], depths: [0, 1, 2], contextWidth: 0, contextDepth: 0, headWidth: 96, headDepth: 1, headKernel: 3 },
+  plain: { widths: [16, 32, 64], depths: [0, 1, 2], contextWidth: 0, contextDepth: 0, headWidth: 96, headDepth: 1, headKernel: 3, fineWidth: 0 },
   // A stride-16 context branch concatenated back at stride 8, merged by a 3x3 conv.
-  context3: { widths: [24, 48, 96], depths: [0, 1, 1], contextWidth: 128, contextDepth: 2, headWidth: 128, headDepth: 1, headKernel: 3 },
+  context3: { widths: [24, 48, 96], depths: [0, 1, 1], contextWidth: 128, contextDepth: 2, headWidth: 128, headDepth: 1, headKernel: 3, fineWidth: 0 },
   // The same, narrower at full resolution, one more context conv, merged by a 1x1 conv (the merge dominated context3's FLOPs).
-  context1: { widths: [16, 32, 64], depths: [0, 1, 1], contextWidth: 128, contextDepth: 3, headWidth: 128, headDepth: 1, headKernel: 1 },
+  context1: { widths: [16, 32, 64], depths: [0, 1, 1], contextWidth: 128, contextDepth: 3, headWidth: 128, headDepth: 1, headKernel: 1, fineWidth: 0 },
   // context1, wider everywhere.
-  wide1: { widths: [24, 48, 96], depths: [0, 1, 1], contextWidth: 192, contextDepth: 3, headWidth: 192, headDepth: 1, headKernel: 1 },
+  wide1: { widths: [24, 48, 96], depths: [0, 1, 1], contextWidth: 192, contextDepth: 3, headWidth: 192, headDepth: 1, headKernel: 1, fineWidth: 0 },
+  // context1 with the heat and box from a stride-4 top-down path (`fineWidth`, docs/model-notes.md section 17).
+  fine1: { widths: [16, 32, 64], depths: [0, 1, 1], contextWidth: 128, contextDepth: 3, headWidth: 128, headDepth: 1, headKernel: 1, fineWidth: 32 },
 };
 
 function median(xs: number[]): number {

@@ -10,7 +10,12 @@
  *   receptive field from 71 to 119 px at little cost (convs at stride 16 are cheap), so that the cell
  *   at a person's centre sees most of a 100 px tall body. The merge is a 1x1 conv: a 3x3 conv over the
  *   192 merged channels cost more than the whole rest of the net (docs/model-notes.md, "context3").
- * - Two 1x1 heads on that grid give the output maps [B, S/8, S/8, 265]: channels 0-3 the centre-heatmap
+ * - A stride-4 detection path (`fineWidth`, FPN's top-down merge): the merged stride-8 features,
+ *   upsampled and added to the stride-4 stage's, one 3x3 conv, then a 2x2 stride-2 conv gives each
+ *   stride-8 cell its heat and box channels from its own 2x2 block of stride-4 features. A studio
+ *   person is 13-17 px wide, two stride-8 cells; this path took recall from 0.761 to 0.814 and
+ *   precision from 0.887 to 0.946 against the same recipe without it (docs/model-notes.md section 17).
+ * - 1x1 heads give the output maps [B, S/8, S/8, 265]: channels 0-3 the centre-heatmap
  *   logits of the cell's four stride-4 sub-cells (`HEAT_SUB`), channels 4-264 the parameters of the
  *   person centred in or next to that cell (`MAP` below; training writes each person's targets at
  *   the 2x2 cells around its centre, targets.ts): box offset and size, a normalised root depth, 5
@@ -29,10 +34,12 @@
  *   layers (no custom-layer registration needed to load it).
  *
  * Numbers of the default config (`DEFAULT_MODEL`), measured by `modelStats` and bench/train.ts on this
- * 2-core machine (wasm, one thread): 497,673 parameters (1.99 MB float32 checkpoint), 0.137 GFLOP per
- * image forward at 128x128 (0.077 at 96x96; 2 FLOPs per multiply-add), output stride 8 (a 16x16 grid
- * at 128), receptive field 119 px; ~33 training images/s at 128 on one thread (batch 16, the whole
- * step; ~45 with a worker thread), ~5 ms inference latency per image at batch 1 (bench/RESULTS.md).
+ * 2-core machine (wasm): 511,049 parameters (2.04 MB float32 checkpoint), 0.158 GFLOP per image
+ * forward at 128x128 (2 FLOPs per multiply-add), output stride 8 (a 16x16 grid at 128) with the heat
+ * and box read at stride 4, receptive field 131 px. Without the stride-4 path (`fineWidth: 0`, the
+ * session 11-16 net): 497,673 parameters, 0.137 GFLOP, ~40 training images/s with a worker thread
+ * (batch 16), ~6 ms inference latency per image at batch 1 (bench/RESULTS.md); the stride-4 path adds
+ * ~4% to a training step.
  *
  * Depth normalisation: cameras differ per image (field of view 50-65 degrees in the world), and what
  * an image shows of a person's distance is its apparent size, which scales with f / z. So the net
@@ -67,6 +74,15 @@ export interface ModelConfig {
   headWidth: number;
   headDepth: number;
   headKernel: number;
+  /**
+   * Channels of the stride-4 detection path (0 = none, the heat and box come from the stride-8 head).
+   * When set, the merged stride-8 features go through a 1x1 conv to widths[1] channels, are upsampled
+   * and added to the stride-4 features (FPN's top-down merge), then one 3x3 conv of this width; a 2x2
+   * stride-2 conv turns each 2x2 block of that into the stride-8 cell's heat sub-cells and box. The map
+   * layout is unchanged. Why: a studio person is 13-17 px wide, 2 stride-8 cells, and a 4 px error
+   * of its box centre alone takes IoU to ~0.55 (docs/model-notes.md section 17).
+   */
+  fineWidth?: number;
   /** Detections below this score are dropped at decoding (the report's pseudo-label threshold is 0.5). */
   scoreThreshold: number;
   /** At most this many people per image at decoding (the world's busiest scenes have 8). */
@@ -82,6 +98,7 @@ export const DEFAULT_MODEL: ModelConfig = {
   headWidth: 128,
   headDepth: 1,
   headKernel: 1,
+  fineWidth: 32,
   scoreThreshold: 0.5,
   maxPeople: 8,
 };
@@ -178,9 +195,11 @@ export function buildRegressor(cfg: ModelConfig = DEFAULT_MODEL, seed = 0): tf.L
   const next = () => seed * 1000 + ++k;
   const input = tf.input({ shape: [S, S, 3], name: "image" });
   let x = input;
+  let stride4: tf.SymbolicTensor | null = null;
   cfg.widths.forEach((w, s) => {
     x = conv(x, w, 2, `s${2 << s}_down`, next());
     for (let i = 0; i < cfg.depths[s]; i++) x = conv(x, w, 1, `s${2 << s}_conv${i}`, next());
+    if (s === 1) stride4 = x;
   });
   if (cfg.contextWidth > 0) {
     let y = conv(x, cfg.contextWidth, 2, "s16_down", next());
@@ -192,8 +211,21 @@ export function buildRegressor(cfg: ModelConfig = DEFAULT_MODEL, seed = 0): tf.L
   for (let i = 0; i < cfg.headDepth; i++) x = conv(x, cfg.headWidth, 1, `head_conv${i}`, next(), cfg.headKernel);
   const head = (filters: number, name: string) =>
     tf.layers.conv2d({ filters, kernelSize: 1, kernelInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.01, seed: next() }), name }).apply(x) as tf.SymbolicTensor;
-  const heat = head(H, "heat");
-  const params = head(MAP_CHANNELS - H, "params");
+  const fine = cfg.fineWidth ?? 0;
+  let heat: tf.SymbolicTensor;
+  if (fine > 0) {
+    // The stride-4 path: top-down merge, one 3x3 conv, then the heat and box channels of each stride-8
+    // cell from its 2x2 block of stride-4 features (the channels MAP.heat, MAP.boxOffset, MAP.boxSize,
+    // which are contiguous from 0).
+    let y = conv(x, cfg.widths[1], 1, "fine_top", next(), 1);
+    y = tf.layers.upSampling2d({ size: [2, 2], name: "fine_up" }).apply(y) as tf.SymbolicTensor;
+    y = tf.layers.add({ name: "fine_merge" }).apply([stride4!, y]) as tf.SymbolicTensor;
+    y = conv(y, fine, 1, "fine_conv", next());
+    heat = tf.layers
+      .conv2d({ filters: H + 4, kernelSize: 2, strides: 2, padding: "valid", kernelInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.01, seed: next() }), name: "heat" })
+      .apply(y) as tf.SymbolicTensor;
+  } else heat = head(H, "heat");
+  const params = head(MAP_CHANNELS - (fine > 0 ? H + 4 : H), "params");
   const maps = tf.layers.concatenate({ name: "maps" }).apply([heat, params]) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: maps, name: "regressor" });
   setHeadBiases(model);
@@ -203,11 +235,14 @@ export function buildRegressor(cfg: ModelConfig = DEFAULT_MODEL, seed = 0): tf.L
 /** The initial head biases (see HEAT_PRIOR_BIAS above). */
 function setHeadBiases(model: tf.LayersModel): void {
   // getWeights() hands out the layer's own variables: keep them, dispose only the new values.
-  const bias = new Float32Array(MAP_CHANNELS - H);
-  bias[MAP.depth[0] - H] = DEPTH_PRIOR_BIAS;
-  for (let r = 0; r < NUM_ROTATIONS; r++) bias.set(ROT6D_IDENTITY, MAP.rot6d[0] - H + 6 * r);
-  bias.set(ROT6D_IDENTITY, MAP.tilt6d[0] - H);
-  for (const [name, value] of [["heat", tf.fill([H], HEAT_PRIOR_BIAS)], ["params", tf.tensor1d(bias)]] as const) {
+  // With the stride-4 path the "heat" layer also makes the box channels (zero bias, as before).
+  const heatCh = (model.getLayer("heat").getConfig() as { filters: number }).filters;
+  const all = new Float32Array(MAP_CHANNELS);
+  all.fill(HEAT_PRIOR_BIAS, 0, H);
+  all[MAP.depth[0]] = DEPTH_PRIOR_BIAS;
+  for (let r = 0; r < NUM_ROTATIONS; r++) all.set(ROT6D_IDENTITY, MAP.rot6d[0] + 6 * r);
+  all.set(ROT6D_IDENTITY, MAP.tilt6d[0]);
+  for (const [name, value] of [["heat", tf.tensor1d(all.slice(0, heatCh))], ["params", tf.tensor1d(all.slice(heatCh))]] as const) {
     const layer = model.getLayer(name);
     layer.setWeights([layer.getWeights()[0], value]);
     value.dispose();

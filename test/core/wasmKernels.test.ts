@@ -66,6 +66,9 @@ describe("core/wasmKernels", function () {
           const [ci, co] = channels[cases.length % channels.length];
           cases.push({ hw, k, ci, co, strides: [s, s], pad });
         }
+  // An even kernel at its own stride (the regressor's 2x2 stride-2 head, `fineWidth`).
+  cases.push({ hw: [8, 8], k: 2, ci: 3, co: 8, strides: [2, 2], pad: "valid" });
+  cases.push({ hw: [7, 6], k: 2, ci: 2, co: 3, strides: [2, 2], pad: "same" });
   // Explicit pads, mixed strides, and a filter wider than the padded input reaches with stride 2.
   cases.push({ hw: [7, 8], k: 3, ci: 2, co: 3, strides: [2, 2], pad: 1 });
   cases.push({ hw: [8, 7], k: 5, ci: 3, co: 2, strides: [1, 1], pad: 2 });

@@ -10,7 +10,7 @@ import { restOffsets } from "../../lib/body/shape";
 import { loadCheckpoint, saveCheckpoint } from "../../lib/core/checkpoint";
 import { Rng } from "../../lib/core/rng";
 import {
-  DEFAULT_MODEL, HEAT_PRIOR_BIAS, MAP, MAP_CHANNELS, TINY_MODEL, bodyJoints, buildRegressor, imagesTensor, modelGeometry, modelStats, splitParams,
+  DEFAULT_MODEL, DEPTH_PRIOR_BIAS, HEAT_PRIOR_BIAS, MAP, MAP_CHANNELS, TINY_MODEL, bodyJoints, buildRegressor, imagesTensor, modelGeometry, modelStats, splitParams,
 } from "../../lib/model/regressor";
 import { restJoints17, tensorsLeaked, useBackend } from "../train/fixtures";
 
@@ -18,7 +18,7 @@ describe("model/regressor", () => {
   before(useBackend);
 
   it("maps have the documented shape for the tiny and the default config", () => {
-    for (const cfg of [TINY_MODEL, { ...DEFAULT_MODEL, inputSize: 96 }, DEFAULT_MODEL]) {
+    for (const cfg of [TINY_MODEL, { ...TINY_MODEL, fineWidth: 8 }, { ...DEFAULT_MODEL, inputSize: 96 }, DEFAULT_MODEL, { ...DEFAULT_MODEL, fineWidth: 0 }]) {
       const model = buildRegressor(cfg);
       const S = cfg.inputSize;
       assert.deepEqual(modelGeometry(model), { inputSize: S, grid: S / 8, stride: 8 });
@@ -47,6 +47,48 @@ describe("model/regressor", () => {
     model.dispose();
   });
 
+  it("modelStats counts the stride-4 detection path by hand (fineWidth)", () => {
+    const model = buildRegressor({ ...TINY_MODEL, fineWidth: 8 });
+    const st = modelStats(model);
+    const conv = (h: number, cin: number, cout: number, k = 3) => 2 * h * h * cout * k * k * cin;
+    // Trunk as above; then 1x1 32 -> 16 at 4x4 (fine_top), upsample and add to the 8x8x16 stride-4
+    // features, 3x3 16 -> 8 at 8x8 (fine_conv), 2x2 stride-2 8 -> 8 at 4x4 (heat sub-cells + box), and
+    // the params head now makes 265 - 8 channels.
+    const trunk = conv(16, 3, 8) + conv(8, 8, 16) + conv(4, 16, 24) + conv(4, 24, 24) + conv(2, 24, 32) + conv(4, 56, 32, 1);
+    assert.equal(st.flopsPerImage, trunk + conv(4, 32, 16, 1) + conv(8, 16, 8) + conv(4, 8, 8, 2) + conv(4, 32, 257, 1));
+    const params = (cin: number, cout: number, k = 3) => k * k * cin * cout + cout;
+    assert.equal(st.params, params(3, 8) + params(8, 16) + params(16, 24) + params(24, 24) + params(24, 32) + params(56, 32, 1)
+      + params(32, 16, 1) + params(16, 8) + params(8, 8, 2) + params(32, 257, 1));
+    // The heat path: 47 px at jump 8, upsampled to jump 4, +2*4 (3x3), +1*4 (2x2) = 59.
+    assert.equal(st.receptiveField, 59);
+    model.dispose();
+  });
+
+  it("the heat and box of a cell come from the stride-4 features of its own 2x2 block (fineWidth)", () => {
+    // Recompute the first 8 map channels by hand from the stride-4 features (fine_conv's output) and the
+    // 2x2 head's weights: cell (x, y) must read the stride-4 cells (2x + dx, 2y + dy), the sub-cells
+    // that HEAT_SUB's packing gives it, and no others.
+    const model = buildRegressor({ ...TINY_MODEL, fineWidth: 8 }, 2);
+    const features = tf.model({ inputs: model.inputs, outputs: model.getLayer("fine_conv").output as tf.SymbolicTensor });
+    const x = tf.randomUniform([1, 32, 32, 3], 0, 1, "float32", 5);
+    const fT = features.predict(x) as tf.Tensor, mT = model.predict(x) as tf.Tensor;
+    const F = fT.arraySync() as number[][][][], maps = mT.arraySync() as number[][][][];
+    const [W, b] = model.getLayer("heat").getWeights().map((w) => w.arraySync()) as [number[][][][], number[]];
+    assert.equal(F[0].length, 8);
+    let checked = 0;
+    for (let y = 0; y < 4; y++)
+      for (let cx = 0; cx < 4; cx++)
+        for (let c = 0; c < 8; c++) {
+          let v = b[c];
+          for (let dy = 0; dy < 2; dy++) for (let dx = 0; dx < 2; dx++) for (let ci = 0; ci < 8; ci++) v += W[dy][dx][ci][c] * F[0][2 * y + dy][2 * cx + dx][ci];
+          assert.ok(Math.abs(maps[0][y][cx][c] - v) < 1e-5, `cell (${cx}, ${y}) channel ${c}: ${maps[0][y][cx][c]} vs ${v}`);
+          checked++;
+        }
+    assert.equal(checked, 128);
+    tf.dispose([x, fT, mT]);
+    model.dispose();
+  });
+
   it("the default model fits the 8 MB checkpoint budget", () => {
     const model = buildRegressor(DEFAULT_MODEL);
     const st = modelStats(model);
@@ -55,8 +97,8 @@ describe("model/regressor", () => {
     model.dispose();
   });
 
-  it("starts at the heatmap prior, the rest pose in the torso frame and an upright torso", () => {
-    const model = buildRegressor(TINY_MODEL);
+  for (const fineWidth of [0, 8]) it(`starts at the heatmap prior, the rest pose in the torso frame and an upright torso (fineWidth ${fineWidth})`, () => {
+    const model = buildRegressor({ ...TINY_MODEL, fineWidth });
     // A black image gives zero features (zero conv biases, ReLU), so the maps are the head biases.
     const rows = tf.tidy(() => (model.predict(tf.zeros([1, 32, 32, 3])) as tf.Tensor).reshape([-1, MAP_CHANNELS]).slice([0, 0], [1, MAP_CHANNELS]) as tf.Tensor2D);
     const q = splitParams(rows);
@@ -66,6 +108,8 @@ describe("model/regressor", () => {
     // The fixture's camera-frame rest pose faces the camera: diag(1, -1, -1) turns it back into the template's axes.
     rotateJoints([1, 0, 0, 0, -1, 0, 0, 0, -1], restJoints17([0, 0, 0, 0, 0])).forEach((p, k) => p.forEach((v, d) => assert.ok(Math.abs(got[k][d] - v) < 1e-5, `joint ${k}[${d}] ${got[k][d]} vs ${v}`)));
     Array.from(q.tilt6d.dataSync()).forEach((v, i) => assert.ok(Math.abs(v - [1, 0, 0, 1, 0, 0][i]) < 1e-6, "tilt starts at the identity"));
+    [...q.boxOffset.dataSync(), ...q.boxSize.dataSync()].forEach((v) => assert.equal(v, 0, "box starts at zero"));
+    assert.ok(Math.abs(q.depth.dataSync()[0] - DEPTH_PRIOR_BIAS) < 1e-6, "depth starts at the prior");
     tf.dispose([rows, j, ...Object.values(q)]);
     model.dispose();
   });
