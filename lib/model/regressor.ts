@@ -212,20 +212,22 @@ export function buildRegressor(cfg: ModelConfig = DEFAULT_MODEL, seed = 0): tf.L
   const head = (filters: number, name: string) =>
     tf.layers.conv2d({ filters, kernelSize: 1, kernelInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.01, seed: next() }), name }).apply(x) as tf.SymbolicTensor;
   const fine = cfg.fineWidth ?? 0;
+  // The "heat" layer makes the map's first heatCh channels: the heat alone, or with the stride-4 path
+  // the heat and the box (MAP.heat, MAP.boxOffset, MAP.boxSize are contiguous from 0).
+  const heatCh = fine > 0 ? MAP.boxSize[0] + MAP.boxSize[1] : H;
   let heat: tf.SymbolicTensor;
   if (fine > 0) {
-    // The stride-4 path: top-down merge, one 3x3 conv, then the heat and box channels of each stride-8
-    // cell from its 2x2 block of stride-4 features (the channels MAP.heat, MAP.boxOffset, MAP.boxSize,
-    // which are contiguous from 0).
+    // The stride-4 path: top-down merge, one 3x3 conv, then each stride-8 cell's channels from its 2x2
+    // block of stride-4 features.
     let y = conv(x, cfg.widths[1], 1, "fine_top", next(), 1);
     y = tf.layers.upSampling2d({ size: [2, 2], name: "fine_up" }).apply(y) as tf.SymbolicTensor;
     y = tf.layers.add({ name: "fine_merge" }).apply([stride4!, y]) as tf.SymbolicTensor;
     y = conv(y, fine, 1, "fine_conv", next());
     heat = tf.layers
-      .conv2d({ filters: H + 4, kernelSize: 2, strides: 2, padding: "valid", kernelInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.01, seed: next() }), name: "heat" })
+      .conv2d({ filters: heatCh, kernelSize: 2, strides: 2, padding: "valid", kernelInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.01, seed: next() }), name: "heat" })
       .apply(y) as tf.SymbolicTensor;
-  } else heat = head(H, "heat");
-  const params = head(MAP_CHANNELS - (fine > 0 ? H + 4 : H), "params");
+  } else heat = head(heatCh, "heat");
+  const params = head(MAP_CHANNELS - heatCh, "params");
   const maps = tf.layers.concatenate({ name: "maps" }).apply([heat, params]) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: maps, name: "regressor" });
   setHeadBiases(model);
