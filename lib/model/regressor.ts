@@ -39,7 +39,7 @@
  * and box read at stride 4, receptive field 131 px. Without the stride-4 path (`fineWidth: 0`, the
  * session 11-16 net): 497,673 parameters, 0.137 GFLOP, ~40 training images/s with a worker thread
  * (batch 16), ~6 ms inference latency per image at batch 1 (bench/RESULTS.md); the stride-4 path adds
- * ~4% to a training step.
+ * 4-7% to a training step (two threads / one thread).
  *
  * Depth normalisation: cameras differ per image (field of view 50-65 degrees in the world), and what
  * an image shows of a person's distance is its apparent size, which scales with f / z. So the net
