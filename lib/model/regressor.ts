@@ -209,8 +209,9 @@ export function buildRegressor(cfg: ModelConfig = DEFAULT_MODEL, seed = 0): tf.L
     x = tf.layers.concatenate({ name: "merge" }).apply([x, y]) as tf.SymbolicTensor;
   }
   for (let i = 0; i < cfg.headDepth; i++) x = conv(x, cfg.headWidth, 1, `head_conv${i}`, next(), cfg.headKernel);
-  const head = (filters: number, name: string) =>
-    tf.layers.conv2d({ filters, kernelSize: 1, kernelInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.01, seed: next() }), name }).apply(x) as tf.SymbolicTensor;
+  // An output conv (no activation, small initial weights): 1x1 on the stride-8 features, or k x k at stride k.
+  const head = (filters: number, name: string, input = x, k = 1) =>
+    tf.layers.conv2d({ filters, kernelSize: k, strides: k, kernelInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.01, seed: next() }), name }).apply(input) as tf.SymbolicTensor;
   const fine = cfg.fineWidth ?? 0;
   // The "heat" layer makes the map's first heatCh channels: the heat alone, or with the stride-4 path
   // the heat and the box (MAP.heat, MAP.boxOffset, MAP.boxSize are contiguous from 0).
@@ -223,22 +224,18 @@ export function buildRegressor(cfg: ModelConfig = DEFAULT_MODEL, seed = 0): tf.L
     y = tf.layers.upSampling2d({ size: [2, 2], name: "fine_up" }).apply(y) as tf.SymbolicTensor;
     y = tf.layers.add({ name: "fine_merge" }).apply([stride4!, y]) as tf.SymbolicTensor;
     y = conv(y, fine, 1, "fine_conv", next());
-    heat = tf.layers
-      .conv2d({ filters: heatCh, kernelSize: 2, strides: 2, padding: "valid", kernelInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.01, seed: next() }), name: "heat" })
-      .apply(y) as tf.SymbolicTensor;
+    heat = head(heatCh, "heat", y, 2);
   } else heat = head(heatCh, "heat");
   const params = head(MAP_CHANNELS - heatCh, "params");
   const maps = tf.layers.concatenate({ name: "maps" }).apply([heat, params]) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: maps, name: "regressor" });
-  setHeadBiases(model);
+  setHeadBiases(model, heatCh);
   return model;
 }
 
-/** The initial head biases (see HEAT_PRIOR_BIAS above). */
-function setHeadBiases(model: tf.LayersModel): void {
+/** The initial head biases (see HEAT_PRIOR_BIAS above); the "heat" layer makes the first heatCh map channels. */
+function setHeadBiases(model: tf.LayersModel, heatCh: number): void {
   // getWeights() hands out the layer's own variables: keep them, dispose only the new values.
-  // With the stride-4 path the "heat" layer also makes the box channels (zero bias, as before).
-  const heatCh = (model.getLayer("heat").getConfig() as { filters: number }).filters;
   const all = new Float32Array(MAP_CHANNELS);
   all.fill(HEAT_PRIOR_BIAS, 0, H);
   all[MAP.depth[0]] = DEPTH_PRIOR_BIAS;
