@@ -37,6 +37,12 @@ export interface Config {
     studioFrames: number;
     /** Cap on people per image in the pretrain and street domains (the studio's counts are fixed). */
     maxPeople: number;
+    /**
+     * Share of the pretrain images that are crowded scenes (lib/world/domains.ts `crowd`). 0 (default):
+     * none, the data of the shipped checkpoint, bit for bit. 0.4 was tried at full length and did not
+     * find more hidden people (docs/model-notes.md section 18); it stays as an ablation knob.
+     */
+    crowdShare: number;
   };
   subset: {
     /** Labeled subset size ("MPI 500"). */
@@ -94,6 +100,7 @@ export const DEFAULTS: Config = {
     streetImages: 5000,
     studioFrames: 150,
     maxPeople: 8,
+    crowdShare: 0,
   },
   subset: { size: 500 },
   model: DEFAULT_MODEL,

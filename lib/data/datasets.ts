@@ -3,7 +3,8 @@
  * draws everything from `Rng("<domain>/<seed>/<i>")`, so the same seed gives identical pixels and
  * labels on any machine, in any order, with no cache.
  *
- * - pretrain: the large labeled set (CRMH's multi-dataset training analogue), 1-6 people, train motion.
+ * - pretrain: the large labeled set (CRMH's multi-dataset training analogue), 1-6 people, train motion;
+ *   optionally a share `world.crowdShare` (default 0) of crowded scenes of 4-8 people (lib/world/domains.ts).
  * - lab: labeled single-person studio (MPI-INF-3DHP analogue); the 500-image subset is drawn from it.
  * - street: unlabeled multi-person (Cityscapes analogue): `people` is empty, the truth is kept in
  *   `truth` only to measure pseudo-label quality.
@@ -37,6 +38,7 @@ export function validateWorld(cfg: Config): void {
   }
   if (!(w.domainGap >= 0 && w.domainGap <= 3)) bad("domainGap", "must be in [0, 3]", w.domainGap);
   if (!Number.isInteger(w.maxPeople) || w.maxPeople < 1) bad("maxPeople", "must be a positive integer", w.maxPeople);
+  if (!(w.crowdShare >= 0 && w.crowdShare <= 1)) bad("crowdShare", "must be in [0, 1]", w.crowdShare);
   // Street and pretrain people are placed in a disc of radius spread.hi: ~0.45 m per person needs area.
   const street = domainSpec("street", w.domainGap);
   const cap = Math.floor((0.5 * street.spread[1] ** 2) / 0.45 ** 2);
@@ -44,7 +46,11 @@ export function validateWorld(cfg: Config): void {
 }
 
 /** Draw one single-image scene of a domain (not the studio sequences). */
-function sampleScene(rng: Rng, spec: DomainSpec, imageSize: number, maxPeople: number): Scene {
+function sampleScene(rng: Rng, own: DomainSpec, imageSize: number, maxPeople: number, crowdShare: number): Scene {
+  // Drawn only where the domain has crowds and the share is positive, so every other domain (and
+  // crowdShare 0) reads the generator exactly as before.
+  const crowd = own.crowd && crowdShare > 0 && rng.next() < crowdShare ? own.crowd : null;
+  const spec: DomainSpec = crowd ? { ...own, people: crowd.people, spread: crowd.spread, camera: { ...own.camera, distance: crowd.distance } } : own;
   const lo = spec.people[0], hi = Math.min(spec.people[1], maxPeople);
   const n = rng.int(Math.min(lo, hi), hi);
   const pool = motionPool(spec.motion);
@@ -101,7 +107,7 @@ export function domainDataset(domain: Exclude<Domain, "studio">, cfg: Config, se
     get(index: number): Sample {
       if (!Number.isInteger(index) || index < 0 || index >= size) throw new Error(`${domain} dataset: index ${index} out of range [0, ${size})`);
       const rng = new Rng(`${domain}/${seed}/${index}`);
-      const scene = sampleScene(rng, spec, cfg.world.imageSize, cfg.world.maxPeople);
+      const scene = sampleScene(rng, spec, cfg.world.imageSize, cfg.world.maxPeople, cfg.world.crowdShare);
       const { image, labels } = renderScene(scene, rng.fork("render"), `world:${domain}`, buffers);
       const base = { domain, index, image, width: cfg.world.imageSize, height: cfg.world.imageSize, camera: scene.camera };
       return spec.labeled ? { ...base, people: labels } : { ...base, people: [], truth: labels };

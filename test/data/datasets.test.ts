@@ -60,6 +60,22 @@ describe("data/datasets", () => {
     assert.ok(Math.max(...counts) <= 8 && Math.min(...counts) === 0 && Math.max(...counts) >= 5, `street counts ${counts}`);
   });
 
+  it("world.crowdShare: the pretrain domain's share of crowded scenes; other domains do not change", () => {
+    const withShare = (v: number) => resolveConfig({ quick: true, overrides: { "world.pretrainImages": 1000, "world.crowdShare": v } });
+    const counts = (v: number) => Array.from({ length: 40 }, (_, i) => domainDataset("pretrain", withShare(v), 0).get(i).people.length);
+    const none = counts(0), all = counts(1), mixed = counts(0.4);
+    // Crowds draw 4-8 people; a few can be hidden below the labelling threshold or leave the frame.
+    assert.ok(Math.max(...none) <= 6, `no crowds: at most the plain scenes' 6 people, got ${none}`);
+    assert.ok(Math.max(...all) >= 7 && all.reduce((a, b) => a + b, 0) / all.length >= 4.5 && Math.min(...all) >= 2, `all crowds: ${all}`);
+    const big = (xs: number[]) => xs.filter((n) => n >= 7).length;
+    assert.ok(big(mixed) > big(none) && big(mixed) < big(all), `a share between: ${big(none)} < ${big(mixed)} < ${big(all)} images with 7-8 people`);
+    for (const d of ["lab", "street"] as const) {
+      const a = domainDataset(d, withShare(0), 2).get(9), b = domainDataset(d, withShare(1), 2).get(9);
+      assert.deepEqual(Buffer.from(a.image.buffer), Buffer.from(b.image.buffer), `${d} does not read crowdShare`);
+    }
+    assert.throws(() => validateWorld(withShare(1.5)), /world\.crowdShare must be in \[0, 1\]/);
+  });
+
   it("studio: four named sequences, two cameras, people counts of their set-ups, coherent frames", () => {
     const st = studioDataset(cfg, 0);
     assert.equal(st.size, 4 * cfg.world.studioFrames * 2);
