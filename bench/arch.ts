@@ -24,6 +24,8 @@ const CANDIDATES: Record<string, Partial<ModelConfig>> = {
   wide1: { widths: [24, 48, 96], depths: [0, 1, 1], contextWidth: 192, contextDepth: 3, headWidth: 192, headDepth: 1, headKernel: 1, fineWidth: 0 },
   // context1 with the heat and box from a stride-4 top-down path (`fineWidth`, docs/model-notes.md section 17).
   fine1: { widths: [16, 32, 64], depths: [0, 1, 1], contextWidth: 128, contextDepth: 3, headWidth: 128, headDepth: 1, headKernel: 1, fineWidth: 32 },
+  // fine1 with a 3x3 head conv: the per-person rows see the 3x3 cells (24 px) around the centre (section 19).
+  fine1k3: { widths: [16, 32, 64], depths: [0, 1, 1], contextWidth: 128, contextDepth: 3, headWidth: 128, headDepth: 1, headKernel: 3, fineWidth: 32 },
 };
 
 function median(xs: number[]): number {

@@ -74,6 +74,12 @@ async function main(): Promise<void> {
   console.log(`misses: best IoU >= 0.5 but score < 0.5: ${cat((r) => r.bestIou >= 0.5 && r.bestScore < 0.5)}; best IoU >= 0.5 with score >= 0.5 (lost in matching): ${cat((r) => r.bestIou >= 0.5 && r.bestScore >= 0.5)}; best IoU 0.3-0.5: ${cat((r) => r.bestIou >= 0.3 && r.bestIou < 0.5)}; < 0.3: ${cat((r) => r.bestIou < 0.3)}; centre inside: ${cat((r) => r.centreIn)}`);
   const m = miss.filter((r) => r.bestIou >= 0.2);
   console.log(`misses with best IoU >= 0.2: width ratio quartiles ${[0.25, 0.5, 0.75].map((p) => q(m.map((r) => r.wRatio), p).toFixed(2))}, height ratio ${[0.25, 0.5, 0.75].map((p) => q(m.map((r) => r.hRatio), p).toFixed(2))}`);
+  // Hidden people: is there no peak at all, or a peak whose box is the wrong size (e.g. the whole body
+  // instead of the visible part that the label's box covers)?
+  const hm = miss.filter((r) => r.vis < 0.8);
+  const hid = (f: (r: (typeof rows)[number]) => boolean) => hm.filter(f).length;
+  const hmm = hm.filter((r) => r.bestIou >= 0.2);
+  console.log(`misses under 80% visible (${hm.length}): best IoU >= 0.5 but score < 0.5: ${hid((r) => r.bestIou >= 0.5 && r.bestScore < 0.5)}; 0.3-0.5: ${hid((r) => r.bestIou >= 0.3 && r.bestIou < 0.5)}; 0.1-0.3: ${hid((r) => r.bestIou >= 0.1 && r.bestIou < 0.3)}; < 0.1: ${hid((r) => r.bestIou < 0.1)}; best box's score >= 0.3: ${hid((r) => r.bestIou >= 0.2 && r.bestScore >= 0.3)}; with best IoU >= 0.2: width ratio ${[0.25, 0.5, 0.75].map((p) => q(hmm.map((r) => r.wRatio), p).toFixed(2))} height ratio ${[0.25, 0.5, 0.75].map((p) => q(hmm.map((r) => r.hRatio), p).toFixed(2))}`);
   const hit = rows.filter((r) => r.matched);
   console.log(`matched: width ratio quartiles ${[0.25, 0.5, 0.75].map((p) => q(hit.map((r) => r.wRatio), p).toFixed(2))}, height ratio ${[0.25, 0.5, 0.75].map((p) => q(hit.map((r) => r.hRatio), p).toFixed(2))}`);
   model.dispose();
