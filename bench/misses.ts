@@ -47,6 +47,7 @@ async function main(): Promise<void> {
     });
   }
   const q = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(p * (s.length - 1))]; };
+  const quartiles = (xs: number[]) => [0.25, 0.5, 0.75].map((p) => q(xs, p).toFixed(2));
   const miss = rows.filter((r) => !r.matched);
   console.log(`${dir} on ${held ? "pretrain (seed 7)" : "studio"}: ${rows.length} tall people, ${miss.length} missed at (score 0.5, IoU 0.5)`);
   for (const [lo, hi] of [[0, 0.5], [0.5, 0.8], [0.8, 0.99], [0.99, 1.01]]) {
@@ -68,21 +69,21 @@ async function main(): Promise<void> {
   for (const [lo, hi] of [[30, 35], [35, 40], [40, 50]]) {
     const g = rows.filter((r) => r.h >= lo && r.h < hi && r.vis > 0.99);
     const mm = g.filter((r) => !r.matched && r.bestIou >= 0.2);
-    console.log(`fully visible, height ${lo}-${hi}: ${g.length} people, recall ${(g.filter((r) => r.matched).length / g.length).toFixed(3)}; misses' best IoU quartiles ${[0.25, 0.5, 0.75].map((p) => q(g.filter((r) => !r.matched).map((r) => r.bestIou), p).toFixed(2))} width ratio ${[0.25, 0.5, 0.75].map((p) => q(mm.map((r) => r.wRatio), p).toFixed(2))} height ratio ${[0.25, 0.5, 0.75].map((p) => q(mm.map((r) => r.hRatio), p).toFixed(2))}`);
+    console.log(`fully visible, height ${lo}-${hi}: ${g.length} people, recall ${(g.filter((r) => r.matched).length / g.length).toFixed(3)}; misses' best IoU quartiles ${quartiles(g.filter((r) => !r.matched).map((r) => r.bestIou))} width ratio ${quartiles(mm.map((r) => r.wRatio))} height ratio ${quartiles(mm.map((r) => r.hRatio))}`);
   }
   const count = (xs: typeof rows, f: (r: (typeof rows)[number]) => boolean) => xs.filter(f).length;
   const cat = (f: (r: (typeof rows)[number]) => boolean) => count(miss, f);
   console.log(`misses: best IoU >= 0.5 but score < 0.5: ${cat((r) => r.bestIou >= 0.5 && r.bestScore < 0.5)}; best IoU >= 0.5 with score >= 0.5 (lost in matching): ${cat((r) => r.bestIou >= 0.5 && r.bestScore >= 0.5)}; best IoU 0.3-0.5: ${cat((r) => r.bestIou >= 0.3 && r.bestIou < 0.5)}; < 0.3: ${cat((r) => r.bestIou < 0.3)}; centre inside: ${cat((r) => r.centreIn)}`);
   const m = miss.filter((r) => r.bestIou >= 0.2);
-  console.log(`misses with best IoU >= 0.2: width ratio quartiles ${[0.25, 0.5, 0.75].map((p) => q(m.map((r) => r.wRatio), p).toFixed(2))}, height ratio ${[0.25, 0.5, 0.75].map((p) => q(m.map((r) => r.hRatio), p).toFixed(2))}`);
+  console.log(`misses with best IoU >= 0.2: width ratio quartiles ${quartiles(m.map((r) => r.wRatio))}, height ratio ${quartiles(m.map((r) => r.hRatio))}`);
   // Hidden people: is there no peak at all, or a peak whose box is the wrong size (e.g. the whole body
   // instead of the visible part that the label's box covers)?
   const hm = miss.filter((r) => r.vis < 0.8);
   const hid = (f: (r: (typeof rows)[number]) => boolean) => count(hm, f);
   const hmm = hm.filter((r) => r.bestIou >= 0.2);
-  console.log(`misses under 80% visible (${hm.length}): best IoU >= 0.5 but score < 0.5: ${hid((r) => r.bestIou >= 0.5 && r.bestScore < 0.5)}; 0.3-0.5: ${hid((r) => r.bestIou >= 0.3 && r.bestIou < 0.5)}; 0.1-0.3: ${hid((r) => r.bestIou >= 0.1 && r.bestIou < 0.3)}; < 0.1: ${hid((r) => r.bestIou < 0.1)}; best box's score >= 0.3: ${hid((r) => r.bestIou >= 0.2 && r.bestScore >= 0.3)}; with best IoU >= 0.2: width ratio ${[0.25, 0.5, 0.75].map((p) => q(hmm.map((r) => r.wRatio), p).toFixed(2))} height ratio ${[0.25, 0.5, 0.75].map((p) => q(hmm.map((r) => r.hRatio), p).toFixed(2))}`);
+  console.log(`misses under 80% visible (${hm.length}): best IoU >= 0.5 but score < 0.5: ${hid((r) => r.bestIou >= 0.5 && r.bestScore < 0.5)}; 0.3-0.5: ${hid((r) => r.bestIou >= 0.3 && r.bestIou < 0.5)}; 0.1-0.3: ${hid((r) => r.bestIou >= 0.1 && r.bestIou < 0.3)}; < 0.1: ${hid((r) => r.bestIou < 0.1)}; best box's score >= 0.3: ${hid((r) => r.bestIou >= 0.2 && r.bestScore >= 0.3)}; with best IoU >= 0.2: width ratio ${quartiles(hmm.map((r) => r.wRatio))} height ratio ${quartiles(hmm.map((r) => r.hRatio))}`);
   const hit = rows.filter((r) => r.matched);
-  console.log(`matched: width ratio quartiles ${[0.25, 0.5, 0.75].map((p) => q(hit.map((r) => r.wRatio), p).toFixed(2))}, height ratio ${[0.25, 0.5, 0.75].map((p) => q(hit.map((r) => r.hRatio), p).toFixed(2))}`);
+  console.log(`matched: width ratio quartiles ${quartiles(hit.map((r) => r.wRatio))}, height ratio ${quartiles(hit.map((r) => r.hRatio))}`);
   model.dispose();
 }
 
