@@ -26,6 +26,8 @@ const CANDIDATES: Record<string, Partial<ModelConfig>> = {
   fine1: { widths: [16, 32, 64], depths: [0, 1, 1], contextWidth: 128, contextDepth: 3, headWidth: 128, headDepth: 1, headKernel: 1, fineWidth: 32 },
   // fine1 with a 3x3 head conv: the per-person rows see the 3x3 cells (24 px) around the centre (section 19).
   fine1k3: { widths: [16, 32, 64], depths: [0, 1, 1], contextWidth: 128, contextDepth: 3, headWidth: 128, headDepth: 1, headKernel: 3, fineWidth: 32 },
+  // fine1 with the per-person parameters read from the stride-4 path too (`fineParams`, section 20).
+  fine1p: { widths: [16, 32, 64], depths: [0, 1, 1], contextWidth: 128, contextDepth: 3, headWidth: 128, headDepth: 1, headKernel: 1, fineWidth: 32, fineParams: true },
 };
 
 function median(xs: number[]): number {

@@ -83,6 +83,14 @@ export interface ModelConfig {
    * of its box centre alone takes IoU to ~0.55 (docs/model-notes.md section 17).
    */
   fineWidth?: number;
+  /**
+   * With the stride-4 path, also read the per-person parameters (2D, 3D, orientation, depth) from it:
+   * a 2x2 stride-2 conv (no bias) over the same stride-4 features, added to the stride-8 1x1 head. Why:
+   * the 3D error is mostly the body's rotation (bench/errparts.ts), whose cues (face or hair, feet, knees)
+   * are a few px at studio sizes. Its seed is drawn after every other layer's, so the rest of the net
+   * starts as without it. Cost: docs/model-notes.md section 20.
+   */
+  fineParams?: boolean;
   /** Detections below this score are dropped at decoding (the report's pseudo-label threshold is 0.5). */
   scoreThreshold: number;
   /** At most this many people per image at decoding (the world's busiest scenes have 8). */
@@ -99,6 +107,7 @@ export const DEFAULT_MODEL: ModelConfig = {
   headDepth: 1,
   headKernel: 1,
   fineWidth: 32,
+  fineParams: false,
   scoreThreshold: 0.5,
   maxPeople: 8,
 };
@@ -217,6 +226,7 @@ export function buildRegressor(cfg: ModelConfig = DEFAULT_MODEL, seed = 0): tf.L
   // the heat and the box (MAP.heat, MAP.boxOffset, MAP.boxSize are contiguous from 0).
   const heatCh = fine > 0 ? MAP.boxSize[0] + MAP.boxSize[1] : H;
   let heat: tf.SymbolicTensor;
+  let fineFeatures: tf.SymbolicTensor | null = null;
   if (fine > 0) {
     // The stride-4 path: top-down merge, one 3x3 conv, then each stride-8 cell's channels from its 2x2
     // block of stride-4 features.
@@ -225,8 +235,16 @@ export function buildRegressor(cfg: ModelConfig = DEFAULT_MODEL, seed = 0): tf.L
     y = tf.layers.add({ name: "fine_merge" }).apply([stride4!, y]) as tf.SymbolicTensor;
     y = conv(y, fine, 1, "fine_conv", next());
     heat = head(heatCh, "heat", y, 2);
+    fineFeatures = y;
   } else heat = head(heatCh, "heat");
-  const params = head(MAP_CHANNELS - heatCh, "params");
+  let params = head(MAP_CHANNELS - heatCh, "params");
+  if (cfg.fineParams) {
+    if (!fineFeatures) throw new Error("model: fineParams needs the stride-4 path (fineWidth > 0)");
+    const fromFine = tf.layers
+      .conv2d({ filters: MAP_CHANNELS - heatCh, kernelSize: 2, strides: 2, useBias: false, kernelInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.01, seed: next() }), name: "params_fine" })
+      .apply(fineFeatures) as tf.SymbolicTensor;
+    params = tf.layers.add({ name: "params_sum" }).apply([params, fromFine]) as tf.SymbolicTensor;
+  }
   const maps = tf.layers.concatenate({ name: "maps" }).apply([heat, params]) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: maps, name: "regressor" });
   setHeadBiases(model, heatCh);

@@ -89,6 +89,43 @@ describe("model/regressor", () => {
     model.dispose();
   });
 
+  it("fineParams: a cell's parameters are the stride-8 head plus a 2x2 conv of its own stride-4 block; the rest of the net is unchanged", () => {
+    const cfg = { ...TINY_MODEL, fineWidth: 8 };
+    const plain = buildRegressor(cfg, 2), model = buildRegressor({ ...cfg, fineParams: true }, 2);
+    // Every layer but the new one starts with the same weights (its seed is drawn last).
+    for (const l of plain.layers) {
+      const a = l.getWeights(), b = model.getLayer(l.name).getWeights();
+      assert.equal(a.length, b.length, l.name);
+      a.forEach((w, i) => assert.deepEqual(w.dataSync(), b[i].dataSync(), `${l.name} weight ${i}`));
+    }
+    const conv = (h: number, cin: number, cout: number, k = 3) => 2 * h * h * cout * k * k * cin;
+    assert.equal(modelStats(model).flopsPerImage, modelStats(plain).flopsPerImage + conv(4, 8, 257, 2));
+    assert.equal(modelStats(model).params, modelStats(plain).params + 2 * 2 * 8 * 257);
+    // By hand: channels 8.. of cell (x, y) = the 1x1 "params" head on head_conv0 + "params_fine" on the 2x2 block.
+    const sub = tf.model({ inputs: model.inputs, outputs: [model.getLayer("head_conv0").output as tf.SymbolicTensor, model.getLayer("fine_conv").output as tf.SymbolicTensor] });
+    const x = tf.randomUniform([1, 32, 32, 3], 0, 1, "float32", 6);
+    const [hT, fT] = sub.predict(x) as tf.Tensor[], mT = model.predict(x) as tf.Tensor;
+    const [Hf, F, maps] = [hT, fT, mT].map((t) => t.arraySync()) as number[][][][][];
+    const [W1, b1] = model.getLayer("params").getWeights().map((w) => w.arraySync()) as [number[][][][], number[]];
+    const [W2] = model.getLayer("params_fine").getWeights().map((w) => w.arraySync()) as [number[][][][]];
+    assert.equal(model.getLayer("params_fine").getWeights().length, 1, "no second bias");
+    let checked = 0;
+    for (let y = 0; y < 4; y++)
+      for (let cx = 0; cx < 4; cx++)
+        for (const c of [0, 5, 100, 256]) {
+          let v = b1[c];
+          for (let ci = 0; ci < Hf[0][y][cx].length; ci++) v += W1[0][0][ci][c] * Hf[0][y][cx][ci];
+          for (let dy = 0; dy < 2; dy++) for (let dx = 0; dx < 2; dx++) for (let ci = 0; ci < 8; ci++) v += W2[dy][dx][ci][c] * F[0][2 * y + dy][2 * cx + dx][ci];
+          assert.ok(Math.abs(maps[0][y][cx][8 + c] - v) < 1e-5, `cell (${cx}, ${y}) channel ${8 + c}: ${maps[0][y][cx][8 + c]} vs ${v}`);
+          checked++;
+        }
+    assert.equal(checked, 64);
+    assert.throws(() => buildRegressor({ ...TINY_MODEL, fineWidth: 0, fineParams: true }), /fineParams needs the stride-4 path/);
+    tf.dispose([x, hT, fT, mT]);
+    plain.dispose();
+    model.dispose();
+  });
+
   it("the default model fits the 8 MB checkpoint budget", () => {
     const model = buildRegressor(DEFAULT_MODEL);
     const st = modelStats(model);
