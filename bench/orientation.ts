@@ -5,7 +5,7 @@
  *
  *   node dist/bench/orientation.js [CHECKPOINT_DIR]      (default: the shipped checkpoint)
  *
- * Yaw: for every GT person >= 30 px tall matched to a prediction (box IoU >= 0.5, best first), the
+ * Yaw: for every GT person >= 30 px tall matched to a prediction (bench/matched.ts), the
  * torso's yaw relative to its viewing ray (lib/body/orientation.ts) from the predicted pose against
  * the truth's: median absolute error, and the share off by more than 90 degrees (front/back confusions).
  */
@@ -14,7 +14,8 @@ import { loadCheckpoint } from "../lib/core/checkpoint";
 import { resolveConfig } from "../lib/config";
 import { domainDataset, studioDataset } from "../lib/data/datasets";
 import { rayYaw, torsoFrame, wrapAngle } from "../lib/body/orientation";
-import { boxIou } from "../lib/eval/metrics";
+import { matchedPairs } from "./matched";
+import type { YawDecode } from "../lib/model/decode";
 import { PRETRAINED_DIR } from "../lib/stages/pretrain";
 import { MIN_HEIGHT_PX, crmhOverall, meanPoses, predictSource, scoreStudio } from "../lib/stages/evaluate";
 import type { PersonLabel } from "../lib/data/records";
@@ -35,25 +36,15 @@ async function main(): Promise<void> {
   console.log("| 3D from | yaw decoding | det P / R | MPJPE mm (ratio to mean pose) | PA-MPJPE mm (ratio) | median yaw error deg | yaw error > 90 deg |");
   console.log("|---|---|---:|---:|---:|---:|---:|");
   for (const pose of ["fk", "direct"] as const) {
-    for (const yaw of ["argmax", "expected", "fit2d", "flip2d"] as const) {
+    for (const yaw of (process.env.YAWS ?? "argmax,expected,fit2d,flip2d,local").split(",") as YawDecode[]) {
       const preds = predictSource(model, studioDataset(cfg, 0), { quiet: true, pose, yaw, flipTest: process.env.FLIP_TEST !== "0" });
       const m = scoreStudio(preds, "tall"), b = scoreStudio(preds, "tall", () => mp);
       const all = crmhOverall;
       const det = m.detection.find((d) => d.sequence === "all")!;
       const errs: number[] = [];
-      for (const f of preds) {
-        const used = new Set<number>();
-        for (const g of f.gt.filter((g) => g.box[3] - g.box[1] >= MIN_HEIGHT_PX)) {
-          let best = -1, iou = 0.5;
-          f.pred.forEach((p, k) => {
-            const v = boxIou(g.box, p.box);
-            if (!used.has(k) && v >= iou) [best, iou] = [k, v];
-          });
-          if (best < 0) continue;
-          used.add(best);
-          const a = relYaw(g), c = relYaw(f.pred[best]);
-          if (a !== null && c !== null) errs.push(Math.abs(wrapAngle(a - c)) * (180 / Math.PI));
-        }
+      for (const { gt, pred } of matchedPairs(preds)) {
+        const a = relYaw(gt), c = relYaw(pred);
+        if (a !== null && c !== null) errs.push(Math.abs(wrapAngle(a - c)) * (180 / Math.PI));
       }
       errs.sort((x, y) => x - y);
       const med = errs[Math.floor(errs.length / 2)], flips = errs.filter((e) => e > 90).length / errs.length;

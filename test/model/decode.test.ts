@@ -203,6 +203,26 @@ describe("model/decode", () => {
     assert.ok(Math.abs(am[0].joints3dRel[lhip][0] + person.joints3dRel[lhip][0]) < 0.02, "argmax: turned round, the left hip on the other side");
     fl[0].joints3dRel.forEach((q, j) => q.forEach((v, d) => assert.ok(Math.abs(v - person.joints3dRel[j][d]) < 1e-3, `flip2d: ${v} vs ${person.joints3dRel[j][d]}`)));
     assert.deepEqual(dflt[0].joints3dRel, am[0].joints3dRel, "argmax is the default");
+    // "local": a confident class gives the person itself; two neighbouring classes at equal odds give
+    // the mean of their own yaws (centre plus residual), here bin + (0.1 + 1 - 0.3) / 2 = bin + 0.4,
+    // which argmax decodes from a confident bin with residual 0.4.
+    const [loc] = decodeMaps(t, [cam], geom, { pose: "direct", yaw: "local" });
+    loc[0].joints3dRel.forEach((q, j) => q.forEach((v, d) => assert.ok(Math.abs(v - person.joints3dRel[j][d]) < 1e-3, `local, confident: ${v} vs ${person.joints3dRel[j][d]}`)));
+    const yawMaps = (logit: (b: number) => number, res: (b: number) => number) => {
+      const m = Float32Array.from(maps);
+      m.set(Array.from({ length: 8 }, (_, b) => logit(b)), cell * MAP_CHANNELS + MAP.yawLogits[0]);
+      m.set(Array.from({ length: 8 }, (_, b) => res(b)), cell * MAP_CHANNELS + MAP.yawResidual[0]);
+      return tf.tensor4d(m, [1, 4, 4, MAP_CHANNELS]);
+    };
+    const next = (bin + 1) % 8;
+    const t4 = yawMaps((b) => (b === bin || b === next ? 5 : -20), (b) => (b === bin ? 0.1 : b === next ? -0.3 : 0.45));
+    const t5 = yawMaps((b) => (b === bin ? 20 : -20), (b) => (b === bin ? 0.4 : 0));
+    const [[midway]] = decodeMaps(t4, [cam], geom, { pose: "direct", yaw: "local" }), [[ref]] = decodeMaps(t5, [cam], geom, { pose: "direct" });
+    const [[either]] = decodeMaps(t4, [cam], geom, { pose: "direct" });
+    tf.dispose([t4, t5]);
+    midway.joints3dRel.forEach((q, j) => q.forEach((v, d) => assert.ok(Math.abs(v - ref.joints3dRel[j][d]) < 1e-4, `local, midway: ${v} vs ${ref.joints3dRel[j][d]}`)));
+    const apart = Math.max(...either.joints3dRel.map((q, j) => Math.hypot(...q.map((v, d) => v - midway.joints3dRel[j][d]))));
+    assert.ok(apart > 0.02, `argmax takes one of the two classes, not the midway yaw (joints at most ${apart} m apart)`);
     t.dispose();
   });
 
