@@ -9,6 +9,7 @@
 import { matchBoxes } from "../lib/eval/detection";
 import { MIN_HEIGHT_PX, type FramePrediction } from "../lib/stages/evaluate";
 import type { PersonLabel } from "../lib/data/records";
+import { rayYaw, torsoFrame, wrapAngle } from "../lib/body/orientation";
 
 /** Every GT person at least `minHeightPx` tall with the prediction it is matched to, frame by frame. */
 export function matchedPairs(frames: readonly FramePrediction[], minHeightPx = MIN_HEIGHT_PX): { gt: PersonLabel; pred: PersonLabel }[] {
@@ -20,4 +21,11 @@ export function matchedPairs(frames: readonly FramePrediction[], minHeightPx = M
     });
   }
   return out;
+}
+
+/** The torso's yaw relative to its viewing ray (lib/body/orientation.ts), radians; null without a torso frame or root. */
+export function relYaw(p: PersonLabel): number | null {
+  const T = torsoFrame(p.joints3dRel);
+  const r = p.joints3d[0];
+  return T && r && Number.isFinite(r[0]) ? wrapAngle(Math.atan2(T[2], T[8]) - rayYaw(r[0], r[2])) : null;
 }

@@ -14,19 +14,12 @@ import { initBackend } from "../lib/core/backend";
 import { loadCheckpoint } from "../lib/core/checkpoint";
 import { resolveConfig } from "../lib/config";
 import { domainDataset } from "../lib/data/datasets";
-import { rayYaw, torsoFrame, wrapAngle } from "../lib/body/orientation";
+import { wrapAngle } from "../lib/body/orientation";
 import { mpjpe, paMpjpe } from "../lib/eval/metrics";
-import { matchedPairs } from "./matched";
+import { matchedPairs, relYaw } from "./matched";
 import type { YawDecode } from "../lib/model/decode";
 import { PRETRAINED_DIR } from "../lib/stages/pretrain";
 import { predictSource } from "../lib/stages/evaluate";
-import type { PersonLabel } from "../lib/data/records";
-
-function relYaw(p: PersonLabel): number | null {
-  const T = torsoFrame(p.joints3dRel);
-  const r = p.joints3d[0];
-  return T && r && Number.isFinite(r[0]) ? wrapAngle(Math.atan2(T[2], T[8]) - rayYaw(r[0], r[2])) : null;
-}
 
 const mean = (xs: number[]) => xs.reduce((a, c) => a + c, 0) / xs.length;
 
