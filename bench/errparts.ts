@@ -61,9 +61,10 @@ function fitLine(x: number[], y: number[]): { a: number; b: number; r: number } 
   return { a: my - b * mx, b, r: sxy / Math.sqrt(sxx * syy) };
 }
 
-const quart = (xs: number[]) => {
+/** Quartiles of xs, each times `k`, with `digits` decimals. */
+const quart = (xs: number[], k = 1, digits = 3) => {
   const s = [...xs].sort((a, b) => a - b);
-  return [0.25, 0.5, 0.75].map((q) => s[Math.floor(q * (s.length - 1))].toFixed(3)).join(" / ");
+  return [0.25, 0.5, 0.75].map((q) => (s[Math.floor(q * (s.length - 1))] * k).toFixed(digits)).join(" / ");
 };
 
 async function main(): Promise<void> {
@@ -79,7 +80,8 @@ async function main(): Promise<void> {
   for (const pose of ["fk", "direct"] as const) {
     const preds = predictSource(model, studioDataset(cfg, 0), { quiet: true, pose });
     const rows: Record<string, number[]> = { raw: [], scale: [], rot: [], pa: [], s: [], bRaw: [], bScale: [], bRot: [], bPa: [], bS: [] };
-    for (const { gt, pred } of matchedPairs(preds)) {
+    const pairs = matchedPairs(preds);
+    for (const { gt, pred } of pairs) {
       const G = rootRelativeOf(gt.joints3d), P = rootRelativeOf(pred.joints3d);
       for (const [x, pre] of [[P, ""], [mean, "b"]] as const) {
         const k = (n: string) => (pre ? pre + n[0].toUpperCase() + n.slice(1) : n);
@@ -92,7 +94,7 @@ async function main(): Promise<void> {
       }
     }
     const mm = (xs: number[]) => ((1000 * xs.reduce((a, b) => a + b, 0)) / xs.length).toFixed(1);
-    pitchRows[pose] = pitchReport(matchedPairs(preds));
+    pitchRows[pose] = pitchReport(pairs);
     console.log(`| ${pose} | ${rows.raw.length} | ${mm(rows.raw)} | ${mm(rows.scale)} | ${mm(rows.rot)} | ${mm(rows.pa)} | ${quart(rows.s)} |`);
     console.log(`| mean pose, same people | ${rows.bRaw.length} | ${mm(rows.bRaw)} | ${mm(rows.bScale)} | ${mm(rows.bRot)} | ${mm(rows.bPa)} | ${quart(rows.bS)} |`);
   }
@@ -115,7 +117,7 @@ function pitchReport(pairs: ReturnType<typeof matchedPairs>): string {
     G.push(g);
   }
   const onRay = fitLine(ray, err), onTruth = fitLine(truth, err);
-  const q = (xs: number[]) => { const s = [...xs].sort((u, v) => u - v); return [0.25, 0.5, 0.75].map((f) => (s[Math.floor(f * (s.length - 1))] * deg).toFixed(1)).join(" / "); };
+  const q = (xs: number[]) => quart(xs, deg, 1);
   const mean = (f: (i: number) => number) => ((1000 * P.reduce((s, _, i) => s + f(i), 0)) / P.length).toFixed(1);
   const absErr = err.map(Math.abs).sort((u, v) => u - v);
   return [

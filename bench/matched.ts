@@ -29,3 +29,13 @@ export function relYaw(p: PersonLabel): number | null {
   const r = p.joints3d[0];
   return T && r && Number.isFinite(r[0]) ? wrapAngle(Math.atan2(T[2], T[8]) - rayYaw(r[0], r[2])) : null;
 }
+
+/** Sorted absolute torso-yaw errors (degrees) of the pairs where both poses have a torso frame. */
+export function yawErrorsDeg(pairs: readonly { gt: PersonLabel; pred: PersonLabel }[]): number[] {
+  const out: number[] = [];
+  for (const { gt, pred } of pairs) {
+    const a = relYaw(gt), c = relYaw(pred);
+    if (a !== null && c !== null) out.push(Math.abs(wrapAngle(a - c)) * (180 / Math.PI));
+  }
+  return out.sort((x, y) => x - y);
+}

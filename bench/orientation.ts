@@ -13,8 +13,7 @@ import { initBackend } from "../lib/core/backend";
 import { loadCheckpoint } from "../lib/core/checkpoint";
 import { resolveConfig } from "../lib/config";
 import { domainDataset, studioDataset } from "../lib/data/datasets";
-import { wrapAngle } from "../lib/body/orientation";
-import { matchedPairs, relYaw } from "./matched";
+import { matchedPairs, yawErrorsDeg } from "./matched";
 import type { YawDecode } from "../lib/model/decode";
 import { PRETRAINED_DIR } from "../lib/stages/pretrain";
 import { MIN_HEIGHT_PX, crmhOverall, meanPoses, predictSource, scoreStudio } from "../lib/stages/evaluate";
@@ -34,12 +33,7 @@ async function main(): Promise<void> {
       const m = scoreStudio(preds, "tall"), b = scoreStudio(preds, "tall", () => mp);
       const all = crmhOverall;
       const det = m.detection.find((d) => d.sequence === "all")!;
-      const errs: number[] = [];
-      for (const { gt, pred } of matchedPairs(preds)) {
-        const a = relYaw(gt), c = relYaw(pred);
-        if (a !== null && c !== null) errs.push(Math.abs(wrapAngle(a - c)) * (180 / Math.PI));
-      }
-      errs.sort((x, y) => x - y);
+      const errs = yawErrorsDeg(matchedPairs(preds));
       const med = errs[Math.floor(errs.length / 2)], flips = errs.filter((e) => e > 90).length / errs.length;
       const [mm, bm] = [all(m), all(b)];
       console.log(`| ${pose} | ${yaw} | ${det.precision.toFixed(3)} / ${det.recall.toFixed(3)} | ${mm.mpjpe_mm.toFixed(1)} (${(mm.mpjpe_mm / bm.mpjpe_mm).toFixed(3)}) | ${mm.pa_mpjpe_mm.toFixed(1)} (${(mm.pa_mpjpe_mm / bm.pa_mpjpe_mm).toFixed(3)}) | ${med.toFixed(1)} | ${(100 * flips).toFixed(1)}% of ${errs.length} |`);

@@ -14,9 +14,8 @@ import { initBackend } from "../lib/core/backend";
 import { loadCheckpoint } from "../lib/core/checkpoint";
 import { resolveConfig } from "../lib/config";
 import { domainDataset } from "../lib/data/datasets";
-import { wrapAngle } from "../lib/body/orientation";
 import { mpjpe, paMpjpe } from "../lib/eval/metrics";
-import { matchedPairs, relYaw } from "./matched";
+import { matchedPairs, yawErrorsDeg } from "./matched";
 import type { YawDecode } from "../lib/model/decode";
 import { PRETRAINED_DIR } from "../lib/stages/pretrain";
 import { predictSource } from "../lib/stages/evaluate";
@@ -38,11 +37,7 @@ async function main(): Promise<void> {
       const pairs = matchedPairs(predictSource(model, source, { quiet: true, pose, yaw, flipTest: true, limit }));
       const e = pairs.map(({ gt, pred }) => 1000 * mpjpe(pred.joints3dRel, gt.joints3dRel));
       const pa = pairs.map(({ gt, pred }) => 1000 * paMpjpe(pred.joints3dRel, gt.joints3dRel));
-      const yawErr = pairs
-        .map(({ gt, pred }) => [relYaw(gt), relYaw(pred)])
-        .filter((v): v is [number, number] => v[0] !== null && v[1] !== null)
-        .map(([a, c]) => Math.abs(wrapAngle(a - c)) * (180 / Math.PI))
-        .sort((x, y) => x - y);
+      const yawErr = yawErrorsDeg(pairs);
       const flips = yawErr.filter((x) => x > 90).length / yawErr.length;
       console.log(`| ${pose} | ${yaw} | ${pairs.length} | ${mean(e).toFixed(1)} | ${mean(pa).toFixed(1)} | ${yawErr[Math.floor(yawErr.length / 2)].toFixed(1)} | ${(100 * flips).toFixed(1)}% |`);
     }
