@@ -1,5 +1,6 @@
 /**
- * One-to-one pairs of GT people and predictions for the by-hand benches (errparts.ts, orientation.ts).
+ * One-to-one pairs of GT people and predictions for the by-hand benches (errparts.ts, orientation.ts,
+ * yawheldout.ts), and the torso-yaw error they report.
  *
  * Why one helper: the benches compare each tall GT person with "its" prediction, and they must pair
  * people the way the detection metric does (lib/eval/detection.ts, matchBoxes: Hungarian on box IoU,

@@ -373,15 +373,15 @@ function decodeAt(heatMaps: tf.Tensor4D, gatherRows: (cells: number[]) => Float3
     const logits = Array.from({ length: YAW_BINS }, (_, b) => ch(n, MAP.yawLogits[0] + b));
     const tilt = Array.from({ length: 6 }, (_, k) => ch(n, MAP.tilt6d[0] + k));
     const turn = (b: number) => rotateJoints(composeFrame(b, ch(n, MAP.yawResidual[0] + b), tilt, rayYaw(root[0], root[2])), canonical);
+    const best = logits.indexOf(Math.max(...logits)); // the most likely yaw class
     let joints3dRel: number[][];
     if (opts.yaw === "expected") {
       const top = Math.max(...logits), e = logits.map((l) => Math.exp(l - top)), sum = e.reduce((a, c) => a + c, 0);
       joints3dRel = canonical.map(() => [0, 0, 0]);
       e.forEach((w, b) => turn(b).forEach((q, j) => q.forEach((v, d) => (joints3dRel[j][d] += (w / sum) * v))));
     } else if (opts.yaw === "fit2d" || opts.yaw === "flip2d") {
-      const top = logits.indexOf(Math.max(...logits));
-      const cands = opts.yaw === "fit2d" ? logits.map((_, b) => b) : [top, (top + YAW_BINS / 2) % YAW_BINS];
-      let best = Infinity;
+      const cands = opts.yaw === "fit2d" ? logits.map((_, b) => b) : [best, (best + YAW_BINS / 2) % YAW_BINS];
+      let nearest = Infinity;
       joints3dRel = [];
       for (const b of cands) {
         const t = turn(b);
@@ -390,16 +390,16 @@ function decodeAt(heatMaps: tf.Tensor4D, gatherRows: (cells: number[]) => Float3
           const X = q[0] + root[0], Y = q[1] + root[1], Z = q[2] + root[2];
           e += Math.hypot((cam.fx * X) / Z + cam.cx - reg2d[j][0], (cam.fy * Y) / Z + cam.cy - reg2d[j][1]);
         });
-        if (e < best) [best, joints3dRel] = [e, t];
+        if (e < nearest) [nearest, joints3dRel] = [e, t];
       }
     } else if (opts.yaw === "local") {
       // The probability-weighted mean of the yaws of the most likely class and its two neighbours, each
       // with its own residual: an angle averaged within +-67 deg (never across front and back), one body.
-      const top = logits.indexOf(Math.max(...logits)), ks = [-1, 0, 1];
-      const e = ks.map((k) => Math.exp(logits[(top + k + YAW_BINS) % YAW_BINS] - logits[top])), sum = e.reduce((a, c) => a + c, 0);
-      const res = ks.reduce((a, k, i) => a + (e[i] / sum) * (k + ch(n, MAP.yawResidual[0] + ((top + k + YAW_BINS) % YAW_BINS))), 0);
-      joints3dRel = rotateJoints(composeFrame(top, res, tilt, rayYaw(root[0], root[2])), canonical);
-    } else joints3dRel = turn(logits.indexOf(Math.max(...logits)));
+      const ks = [-1, 0, 1], cls = ks.map((k) => (best + k + YAW_BINS) % YAW_BINS);
+      const e = cls.map((b) => Math.exp(logits[b] - logits[best])), sum = e.reduce((a, c) => a + c, 0);
+      const res = ks.reduce((a, k, i) => a + (e[i] / sum) * (k + ch(n, MAP.yawResidual[0] + cls[i])), 0);
+      joints3dRel = rotateJoints(composeFrame(best, res, tilt, rayYaw(root[0], root[2])), canonical);
+    } else joints3dRel = turn(best);
     const joints3d = joints3dRel.map((q) => [q[0] + root[0], q[1] + root[1], q[2] + root[2]]);
     const joints2d = opts.joints2d === "regressed" ? reg2d : joints3d.map((q) => [(cam.fx * q[0]) / q[2] + cam.cx, (cam.fy * q[1]) / q[2] + cam.cy]);
     result[p.image].push({
