@@ -141,6 +141,7 @@ function shipCheckpoint(runDir: string, res: TrainResult, evaluations: StudioEva
         "",
         `- code version: ${codeVersion()}; backend: ${getBackendInfo()?.name ?? "?"}`,
         `- steps: ${res.step} of ${res.totalSteps} (${res.stopped === "time" ? "stopped at the time budget" : "all epochs"}); training time ${minutes.toFixed(1)} min on this 2-core machine`,
+        ...(meta.emaDecay ? [`- weights.bin is the exponential moving average of the training weights (decay ${meta.emaDecay}, lib/train/ema.ts); the raw weights stay in the run's checkpoint/train-weights.bin`] : []),
         "",
         "## Test metrics",
         "",

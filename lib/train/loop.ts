@@ -26,6 +26,7 @@ import { LOSS_NAMES, computeLosses, type LossConfig, type LossName } from "./los
 import { AdamFamily, clipByGlobalNorm, learningRate, optimizerFiles, restoreOptimizer, type OptimizerConfig, type ScheduleConfig } from "./optim";
 import { MixSampler, type WeightedSource } from "./sampler";
 import { augmentSample, buildBatch, disposeBatch, type AugmentConfig, type Batch } from "./targets";
+import { WeightAverage } from "./ema";
 import { GradWorker, serialiseBatch, splitSizes, type PartResult } from "./parallel";
 
 export interface TrainConfig extends OptimizerConfig, ScheduleConfig, AugmentConfig {
@@ -43,6 +44,12 @@ export interface TrainConfig extends OptimizerConfig, ScheduleConfig, AugmentCon
    * 2 uses both cores of this machine.
    */
   workers: number;
+  /**
+   * Decay of an exponential moving average of the weights (lib/train/ema.ts); 0 = off. When on, the
+   * model the run returns and its checkpoint's weights.bin are the average, and the raw weights the
+   * run continues from are kept next to them in train-weights.json/.bin.
+   */
+  emaDecay: number;
 }
 
 /**
@@ -76,6 +83,7 @@ export const DEFAULT_TRAIN: TrainConfig = {
   gradClip: 35,
   maxMinutes: 0,
   workers: 1,
+  emaDecay: 0,
 };
 
 /**
@@ -201,6 +209,24 @@ function plotLosses(runDir: string, csvPath: string): void {
   renderPng(html, join(runDir, "losses.png"));
 }
 
+/** Assign `values` to `vars` and dispose them. */
+function swapIn(vars: readonly tf.Variable[], values: tf.Tensor[]): void {
+  vars.forEach((v, i) => v.assign(values[i]));
+  tf.dispose(values);
+}
+
+/** `<name>.json` (the specs) and `<name>.bin` for a list of tensors. */
+async function encodeTensors(ts: readonly tf.Tensor[], name: string): Promise<Record<string, string | Uint8Array>> {
+  const { data, specs } = await tf.io.encodeWeights(ts.map((tensor, i) => ({ name: String(i), tensor })));
+  return { [`${name}.json`]: JSON.stringify(specs) + "\n", [`${name}.bin`]: new Uint8Array(data) };
+}
+
+function decodeTensors(json: string, bin: Uint8Array): tf.Tensor[] {
+  const specs = JSON.parse(json) as tf.io.WeightsManifestEntry[];
+  const map = tf.io.decodeWeights(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer, specs);
+  return specs.map((s) => map[s.name]);
+}
+
 /**
  * Train `model` in place (see header). Resumes from `runDir/checkpoint` when it exists: its weights
  * replace the model's, its optimizer state and step are restored, and losses.csv rows past its step
@@ -217,6 +243,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const ckDir = join(runDir, "checkpoint"), csvPath = join(runDir, "losses.csv");
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const opt = new AdamFamily(vars, tc);
+  if (tc.emaDecay > 0 && vars.length !== model.weights.length) throw new Error("train.emaDecay: the model has non-trainable weights, which the average does not cover");
+  const ema = tc.emaDecay > 0 ? new WeightAverage(vars, tc.emaDecay) : null;
 
   let step = 0, trainSeconds = 0, ckStep: number | null = null;
   if (hasCheckpoint(ckDir)) {
@@ -228,6 +256,15 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     }
     model.setWeights(w);
     saved.dispose();
+    // With a weight average, weights.bin is the average and train-weights.bin what training continues from.
+    const rawJson = join(ckDir, "train-weights.json");
+    if (ema && !existsSync(rawJson)) throw new Error(`${ckDir}: saved without a weight average (train.emaDecay was 0), but this run has emaDecay ${tc.emaDecay}`);
+    if (existsSync(rawJson)) {
+      if (ema) ema.set(vars);
+      const raw = decodeTensors(readFileSync(rawJson, "utf8"), readFileSync(join(ckDir, "train-weights.bin")));
+      vars.forEach((v, i) => v.assign(raw[i]));
+      tf.dispose(raw);
+    }
     restoreOptimizer(opt, readFileSync(join(ckDir, "optimizer.json"), "utf8"), readFileSync(join(ckDir, "optimizer.bin")));
     step = ckStep = meta.step;
     // The run's directory is keyed by its config, not its code, so a rerun after a code change resumes
@@ -252,14 +289,26 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   };
   const checkpoint = async (epoch: number, row: LossRow | null) => {
     flush(); // rows first: rows past the checkpoint's step are dropped at resume
-    await saveCheckpoint(model, ckDir, {
-      config: opts.config ?? cfg,
-      step,
-      epoch,
-      metrics: row ? Object.fromEntries([...LOSS_NAMES, "total"].map((k) => [k, row[k as LossName]])) : undefined,
-      extra: { trainSeconds, totalSteps, stepsPerEpoch, seed: opts.seed },
-      files: await optimizerFiles(opt),
-    });
+    const files = await optimizerFiles(opt);
+    // The average goes into the model's own files (what every consumer of a checkpoint loads); the raw
+    // weights are swapped out for the save and back in after it.
+    const raw = ema ? vars.map((v) => v.clone()) : [];
+    try {
+      if (ema) {
+        Object.assign(files, await encodeTensors(raw, "train-weights"));
+        swapIn(vars, ema.values());
+      }
+      await saveCheckpoint(model, ckDir, {
+        config: opts.config ?? cfg,
+        step,
+        epoch,
+        metrics: row ? Object.fromEntries([...LOSS_NAMES, "total"].map((k) => [k, row[k as LossName]])) : undefined,
+        extra: { trainSeconds, totalSteps, stepsPerEpoch, seed: opts.seed, ...(ema ? { emaDecay: tc.emaDecay } : {}) },
+        files,
+      });
+    } finally {
+      if (ema) swapIn(vars, raw);
+    }
     ckStep = step;
     if (opts.plot === "epoch") plotLosses(runDir, csvPath);
   };
@@ -321,6 +370,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         }
         opt.apply(clipped.grads, lr);
         tf.dispose(clipped.grads);
+        ema?.update(step + 1);
       } finally {
         tf.dispose(kept);
         batches.forEach(disposeBatch);
@@ -342,6 +392,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       else if (Date.now() - lastFlush > CSV_FLUSH_MS) flush(); // long epochs: keep the log readable while running
     }
     if (stopped === "time" && ckStep !== step) await checkpoint(Math.floor(Math.max(0, step - 1) / stepsPerEpoch), lastRow);
+    if (ema) swapIn(vars, ema.values()); // the caller gets the average (a failed run keeps its raw weights)
   } catch (e) {
     if (e instanceof NonFiniteLossError) {
       flush(); // the good rows before the failure, for diagnosis (a resume drops them)
@@ -351,6 +402,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   } finally {
     bar.done(stopped === "time" ? `time limit (${tc.maxMinutes} min) at step ${step}` : "");
     opt.dispose();
+    ema?.dispose();
     await Promise.all(helpers.map((h) => h.terminate()));
   }
   // A call that found the run complete has nothing new to draw (and chromium costs seconds).

@@ -7,6 +7,7 @@ import { loadCheckpoint } from "../../lib/core/checkpoint";
 import type { Sample, SampleSource } from "../../lib/data/records";
 import { TINY_MODEL, buildRegressor } from "../../lib/model/regressor";
 import { DEFAULT_LOSS, LOSS_NAMES } from "../../lib/train/losses";
+import { emaDecayAt } from "../../lib/train/ema";
 import { CSV_COLUMNS, DEFAULT_TRAIN, NonFiniteLossError, firstNonFinite, readLossCsv, train, type TrainConfig } from "../../lib/train/loop";
 import { fakeSource, useBackend } from "./fixtures";
 
@@ -83,6 +84,68 @@ describe("train/loop", () => {
     assert.deepEqual(lb.map((r) => r.total), la.map((r) => r.total));
     straight.dispose();
     resumed.dispose();
+  });
+
+  it("a weight average (emaDecay): the returned model and weights.bin are the average of the raw steps, train-weights.bin the raw weights", async () => {
+    // The raw trajectory, one weight list per step, from a run without the average (same seed, same data).
+    const plain = buildRegressor(TINY_MODEL, 1);
+    const traj: Float32Array[][] = [weightsOf(plain)];
+    await train({ model: plain, sources, cfg: cfg(), runDir: join(dir, "ema-plain"), seed: 5, plot: "none", quiet: true, onStep: () => traj.push(weightsOf(plain)) });
+    // 0.3: steps 1-2 take the warm-up decay (2/11, 3/12), later ones the cap.
+    const decay = 0.3;
+    const expected = traj[0].map((w, k) => traj.slice(1).reduce((avg, ws, i) => {
+      const d = emaDecayAt(decay, i + 1);
+      return avg.map((a, j) => d * a + (1 - d) * ws[k][j]);
+    }, Array.from(w)));
+    assert.deepEqual([emaDecayAt(decay, 1), emaDecayAt(decay, 2), emaDecayAt(decay, 3)], [2 / 11, 3 / 12, 0.3]);
+    const model = buildRegressor(TINY_MODEL, 1);
+    const counts: number[] = [];
+    const before = tf.memory().numTensors;
+    const res = await train({ model, sources, cfg: cfg({ emaDecay: decay }), runDir: join(dir, "ema"), seed: 5, plot: "none", quiet: true, onStep: () => counts.push(tf.memory().numTensors) });
+    assert.ok(counts.every((c) => c === counts[0]), `tensor counts ${counts}`);
+    assert.equal(tf.memory().numTensors, before, "the average's variables are freed");
+    const got = weightsOf(model);
+    let maxErr = 0, moved = 0;
+    got.forEach((w, k) => w.forEach((v, j) => {
+      maxErr = Math.max(maxErr, Math.abs(v - expected[k][j]));
+      moved = Math.max(moved, Math.abs(v - traj[8][k][j]));
+    }));
+    assert.ok(maxErr < 1e-6, `average off by ${maxErr}`);
+    assert.ok(moved > 1e-4, `the average equals the last raw weights (max difference ${moved})`);
+    const { model: saved, meta } = await loadCheckpoint(res.checkpointDir);
+    assert.deepEqual(weightsOf(saved), got);
+    assert.equal((meta as unknown as { emaDecay: number }).emaDecay, decay);
+    saved.dispose();
+    const specs = JSON.parse(readFileSync(join(res.checkpointDir, "train-weights.json"), "utf8")) as { name: string }[];
+    const bin = readFileSync(join(res.checkpointDir, "train-weights.bin"));
+    const raw = tf.io.decodeWeights(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer, specs as tf.io.WeightsManifestEntry[]);
+    specs.forEach((s, k) => assert.deepEqual(raw[s.name].dataSync(), traj[8][k], `raw weight ${k}`));
+    tf.dispose(Object.values(raw));
+    plain.dispose();
+    model.dispose();
+  });
+
+  it("a weight average resumes exactly: a crashed run continued gives the uninterrupted run's average", async () => {
+    const over = { emaDecay: 0.5 };
+    const straight = buildRegressor(TINY_MODEL, 1);
+    await train({ model: straight, sources, cfg: cfg(over), runDir: join(dir, "ema-straight"), seed: 4, plot: "none", quiet: true });
+    const runDir = join(dir, "ema-crashed");
+    const first = buildRegressor(TINY_MODEL, 1);
+    await assert.rejects(
+      train({ model: first, sources, cfg: cfg(over), runDir, seed: 4, plot: "none", quiet: true, onStep: (r) => { if (r.step === 7) throw new Error("simulated crash"); } }),
+      /simulated crash/,
+    );
+    first.dispose();
+    const resumed = buildRegressor(TINY_MODEL, 99);
+    const b = await train({ model: resumed, sources, cfg: cfg(over), runDir, seed: 4, plot: "none", quiet: true });
+    assert.deepEqual([b.step, b.ranSteps], [8, 4]);
+    const wa = weightsOf(straight), wb = weightsOf(resumed);
+    wa.forEach((w, i) => assert.deepEqual(Buffer.from(wb[i].buffer), Buffer.from(w.buffer), `weight ${i} differs`));
+    // Switching the average on for a run saved without it is refused, naming the folder.
+    const other = buildRegressor(TINY_MODEL, 1);
+    await train({ model: other, sources, cfg: cfg(), runDir: join(dir, "ema-none"), seed: 4, plot: "none", quiet: true });
+    await assert.rejects(train({ model: other, sources, cfg: cfg(over), runDir: join(dir, "ema-none"), seed: 4, plot: "none", quiet: true }), /ema-none.*emaDecay/);
+    [straight, resumed, other].forEach((m) => m.dispose());
   });
 
   it("stops on a NaN loss, naming the term and the step, and keeps the last good checkpoint", async () => {
