@@ -16,7 +16,7 @@ import * as tf from "@tensorflow/tfjs";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { initBackend } from "../lib/core/backend";
-import { loadCheckpoint } from "../lib/core/checkpoint";
+import { decodeTensors, loadCheckpoint } from "../lib/core/checkpoint";
 import { resolveConfig } from "../lib/config";
 import { domainDataset } from "../lib/data/datasets";
 import { matchBoxes } from "../lib/eval/detection";
@@ -27,12 +27,7 @@ import { matchedPairs } from "./matched";
 
 const mean = (xs: number[]) => xs.reduce((a, c) => a + c, 0) / xs.length;
 
-function rawWeights(dir: string): tf.Tensor[] {
-  const specs = JSON.parse(readFileSync(join(dir, "train-weights.json"), "utf8")) as tf.io.WeightsManifestEntry[];
-  const bin = readFileSync(join(dir, "train-weights.bin"));
-  const map = tf.io.decodeWeights(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer, specs);
-  return specs.map((s) => map[s.name]);
-}
+const rawWeights = (dir: string): tf.Tensor[] => decodeTensors(readFileSync(join(dir, "train-weights.json"), "utf8"), readFileSync(join(dir, "train-weights.bin")));
 
 async function main(): Promise<void> {
   await initBackend({ quiet: true });

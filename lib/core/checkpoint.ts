@@ -111,3 +111,16 @@ export async function loadCheckpoint<C = unknown>(dir: string): Promise<{ model:
 export function hasCheckpoint(dir: string): boolean {
   return existsSync(join(dir, "model.json")) && existsSync(join(dir, "weights.bin"));
 }
+
+/** A list of tensors as two checkpoint files, `<name>.json` (the specs) and `<name>.bin` (the values). */
+export async function encodeTensors(ts: readonly tf.Tensor[], name: string): Promise<Record<string, string | Uint8Array>> {
+  const { data, specs } = await tf.io.encodeWeights(ts.map((tensor, i) => ({ name: String(i), tensor })));
+  return { [`${name}.json`]: JSON.stringify(specs) + "\n", [`${name}.bin`]: new Uint8Array(data) };
+}
+
+/** The tensors of `encodeTensors`' two files' contents, in their saved order (the caller disposes them). */
+export function decodeTensors(json: string, bin: Uint8Array): tf.Tensor[] {
+  const specs = JSON.parse(json) as tf.io.WeightsManifestEntry[];
+  const map = tf.io.decodeWeights(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer, specs);
+  return specs.map((s) => map[s.name]);
+}

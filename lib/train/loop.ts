@@ -16,7 +16,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from "../core/checkpoint";
+import { decodeTensors, encodeTensors, hasCheckpoint, loadCheckpoint, saveCheckpoint } from "../core/checkpoint";
 import { atomicWrite, codeVersion } from "../core/io";
 import { progress } from "../core/progress";
 import { Rng } from "../core/rng";
@@ -213,18 +213,6 @@ function plotLosses(runDir: string, csvPath: string): void {
 function swapIn(vars: readonly tf.Variable[], values: tf.Tensor[]): void {
   vars.forEach((v, i) => v.assign(values[i]));
   tf.dispose(values);
-}
-
-/** `<name>.json` (the specs) and `<name>.bin` for a list of tensors. */
-async function encodeTensors(ts: readonly tf.Tensor[], name: string): Promise<Record<string, string | Uint8Array>> {
-  const { data, specs } = await tf.io.encodeWeights(ts.map((tensor, i) => ({ name: String(i), tensor })));
-  return { [`${name}.json`]: JSON.stringify(specs) + "\n", [`${name}.bin`]: new Uint8Array(data) };
-}
-
-function decodeTensors(json: string, bin: Uint8Array): tf.Tensor[] {
-  const specs = JSON.parse(json) as tf.io.WeightsManifestEntry[];
-  const map = tf.io.decodeWeights(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer, specs);
-  return specs.map((s) => map[s.name]);
 }
 
 /**
