@@ -121,6 +121,11 @@ export async function encodeTensors(ts: readonly tf.Tensor[], name: string): Pro
 /** The tensors of `encodeTensors`' two files' contents, in their saved order (the caller disposes them). */
 export function decodeTensors(json: string, bin: Uint8Array): tf.Tensor[] {
   const specs = JSON.parse(json) as tf.io.WeightsManifestEntry[];
-  const map = tf.io.decodeWeights(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer, specs);
+  const map = decodeWeightBytes(bin, specs);
   return specs.map((s) => map[s.name]);
+}
+
+/** tf.io.decodeWeights over a file's bytes (a Node Buffer is a view into a larger pool: cut out its own range). */
+export function decodeWeightBytes(bin: Uint8Array, specs: tf.io.WeightsManifestEntry[]): tf.NamedTensorMap {
+  return tf.io.decodeWeights(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer, specs);
 }

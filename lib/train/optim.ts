@@ -19,6 +19,7 @@
  * Weight decay, both (decoupled, as radam.py): p -= lr * wd * p before the update.
  */
 import * as tf from "@tensorflow/tfjs";
+import { decodeWeightBytes } from "../core/checkpoint";
 
 export type OptimizerKind = "adam" | "radam";
 
@@ -170,8 +171,7 @@ export async function optimizerFiles(opt: AdamFamily): Promise<Record<string, st
 export function restoreOptimizer(opt: AdamFamily, json: string, bin: Uint8Array): void {
   const { kind, t, specs } = JSON.parse(json) as { kind: OptimizerKind; t: number; specs: tf.io.WeightsManifestEntry[] };
   if (kind !== opt.cfg.optimizer) throw new Error(`optimizer state is for '${kind}', the run uses '${opt.cfg.optimizer}'`);
-  const buf = bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer;
-  const map = tf.io.decodeWeights(buf, specs);
+  const map = decodeWeightBytes(bin, specs);
   try {
     opt.setState({ t, tensors: Object.entries(map).map(([name, tensor]) => ({ name, tensor })) });
   } finally {
