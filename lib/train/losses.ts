@@ -33,7 +33,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { LabelSource } from "../data/records";
-import { MAP, MAP_CHANNELS, bodyJoints, splitParams } from "../model/regressor";
+import { MAP, bodyJoints, splitParams } from "../model/regressor";
 import type { Batch } from "./targets";
 
 export const LOSS_NAMES = ["heatmap", "box", "joints2d", "joints3d", "joints3dDirect", "yawBin", "yawResidual", "tilt", "depth", "shape", "shapePrior", "posePrior"] as const;
@@ -196,6 +196,33 @@ function rotationTrace(a1: tf.Tensor, a2: tf.Tensor): tf.Tensor {
   return c(b1, 0).add(c(b2, 1)).add(b3z);
 }
 
+/**
+ * Each slot's map row, [P, C]: row `cell[k]` of the maps flattened to [B * G * G, C], times the slot's
+ * mask (an empty slot, cell -1, reads row 0 and gets zeros). A gather forward, and its gradient written
+ * here as a scatter-add (ScatterNd sums duplicate indices): tf.gather's own gradient needs
+ * UnsortedSegmentSum, which wasm lacks. This replaced a one-hot matmul [B, M, G*G] x [B, G*G, C] that
+ * gave the same numbers (bit for bit on the default recipe's batches) but cost ~16 ms of a 266 ms
+ * 8-image step, mostly in its transposed-A gradient matmul, which wasm runs ~10x slower than a plain
+ * one (docs/model-notes.md section 23).
+ * @param maps [B, G, G, C]; cell [P] int32; mask [P]
+ */
+export function slotRows(maps: tf.Tensor, cell: tf.Tensor1D, mask: tf.Tensor1D): tf.Tensor2D {
+  const [B, G, , C] = maps.shape;
+  const idx = tf.tidy(() => tf.maximum(cell, tf.zerosLike(cell)));
+  const m = mask.reshape([-1, 1]);
+  const read = tf.customGrad((x, save) => {
+    (save as tf.GradSaveFunc)([idx, m]);
+    return {
+      value: tf.gather((x as tf.Tensor).reshape([B * G * G, C]), idx).mul(m),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.scatterND(saved[0].expandDims(1), dy.mul(saved[1]), [B * G * G, C]).reshape([B, G, G, C]),
+    };
+  });
+  const rows = read(maps) as tf.Tensor2D;
+  idx.dispose();
+  m.dispose();
+  return rows;
+}
+
 export interface Losses {
   /** Each term, unweighted (scalars). */
   terms: Record<LossName, tf.Scalar>;
@@ -212,10 +239,7 @@ export interface Losses {
 export function computeLosses(maps: tf.Tensor, batch: Batch, cfg: LossConfig): Losses {
   const out = tf.tidy(() => {
     const [B, G] = maps.shape;
-    const M = batch.select.shape[1];
-    // (B x M x G*G) x (B x G*G x C) -> B x M x C
-    const rows = tf.matMul(batch.select, maps.reshape([B, G * G, MAP_CHANNELS])).reshape([B * M, MAP_CHANNELS]) as tf.Tensor2D;
-    const q = splitParams(rows);
+    const q = splitParams(slotRows(maps, batch.cell, batch.personMask));
     const w = batch.weight, on = batch.personMask;
     const boxScale = tf.tensor1d([1, 1, cfg.boxSizeScale, cfg.boxSizeScale]);
     const joints3d = bodyJoints(q.rot6d, q.betas);

@@ -141,8 +141,12 @@ export interface Batch {
   heat: tf.Tensor4D;
   /** [B] detection-loss weight of each image (the source weight of its people) */
   imageWeight: tf.Tensor1D;
-  /** [B, M, G*G] one-hot of each slot's regression cell (all zero for an empty slot); person m's rows are m * R .. m * R + R - 1, its centre cell first */
-  select: tf.Tensor3D;
+  /**
+   * [P] int32: each slot's regression cell as a row of the maps flattened to [B * G * G, C], i.e.
+   * b * G * G + y * G + x (-1 for an empty slot). Slot k = b * M + m * R + r: person m's R rows, its
+   * centre cell first.
+   */
+  cell: tf.Tensor1D;
   /** [P] 1 for a slot holding a person */
   personMask: tf.Tensor1D;
   /** [P] loss weight of the person's label source (cfg.sourceWeight) */
@@ -254,7 +258,7 @@ export function buildBatch(samples: readonly Sample[], geom: ModelGeometry, cfg:
   const skipped = samples.reduce((n, s, b) => n + s.people.length - usable[b].length, 0);
   const M = Math.max(1, ...usable.map((u) => u.length)) * R;
   const P = B * M;
-  const heat = new Float32Array(B * G * G * HEAT_SUB * HEAT_SUB), imageWeight = new Float32Array(B), select = new Float32Array(B * M * G * G);
+  const heat = new Float32Array(B * G * G * HEAT_SUB * HEAT_SUB), imageWeight = new Float32Array(B), cellIndex = new Int32Array(B * M).fill(-1);
   const personMask = new Float32Array(P), weight = new Float32Array(P), box = new Float32Array(P * 4);
   const j2 = new Float32Array(P * J * 2), m2 = new Float32Array(P * J), j3 = new Float32Array(P * J * 3), m3 = new Float32Array(P * J);
   const yawBin = new Float32Array(P * YAW_BINS), yawRes = new Float32Array(P), tilt = new Float32Array(P * 6), maskOrient = new Float32Array(P);
@@ -282,7 +286,7 @@ export function buildBatch(samples: readonly Sample[], geom: ModelGeometry, cfg:
       regressionCells(c, centres, geom, cfg).forEach((cell, r) => {
         if (!cell) return;
         const [jx, jy] = cell, k = b * M + m * R + r;
-        select[k * G * G + jy * G + jx] = 1;
+        cellIndex[k] = (b * G + jy) * G + jx;
         personMask[k] = 1;
         weight[k] = ws[m];
         box.set([c.cx / geom.stride - jx, c.cy / geom.stride - jy, c.w / S, c.h / S], k * 4);
@@ -321,7 +325,7 @@ export function buildBatch(samples: readonly Sample[], geom: ModelGeometry, cfg:
     images: imagesTensor(samples, S),
     heat: tf.tensor4d(heat, [B, G, G, HEAT_SUB * HEAT_SUB]),
     imageWeight: tf.tensor1d(imageWeight),
-    select: tf.tensor3d(select, [B, M, G * G]),
+    cell: tf.tensor1d(cellIndex, "int32"),
     personMask: tf.tensor1d(personMask),
     weight: tf.tensor1d(weight),
     box: tf.tensor2d(box, [P, 4]),

@@ -84,8 +84,8 @@ describe("model/decode", () => {
     // Row k of a [P, ...] target (nearest4: the person has a row per cell of its 2x2 block, centre first).
     const P = batch.personMask.shape[0];
     const row = (x: tf.Tensor, k: number) => { const d = x.dataSync(), n = d.length / P; return d.slice(k * n, (k + 1) * n); };
-    const sel = batch.select.arraySync()[0];
-    const cell = sel[0].indexOf(1);
+    const sel = batch.cell.dataSync(); // one image: a slot's flat row is its cell
+    const cell = sel[0];
     const blank = () => {
       const m = new Float32Array(16 * MAP_CHANNELS);
       for (let c = 0; c < 16; c++) m.fill(-10, c * MAP_CHANNELS + MAP.heat[0], c * MAP_CHANNELS + MAP.heat[0] + MAP.heat[1]);
@@ -111,7 +111,7 @@ describe("model/decode", () => {
     const others = Array.from(batch.personMask.dataSync()).flatMap((m, k) => (m && k > 0 ? [k] : []));
     assert.ok(others.length >= 1, "nearest4 gives the person more than its centre row");
     for (const k of others) {
-      const m = blank(), at = sel[k].indexOf(1) * MAP_CHANNELS;
+      const m = blank(), at = sel[k] * MAP_CHANNELS;
       m[at + MAP.heat[0]] = 4;
       m.set(row(batch.box, k), at + MAP.boxOffset[0]);
       m.set(row(batch.joints2d, k), at + MAP.joints2d[0]);
@@ -124,9 +124,9 @@ describe("model/decode", () => {
     // cells: "block": all the person's rows written at their cells (heat 4 at the centre, 1 at the
     // others) average back to the label; an error on one row enters with its heat weight.
     const full = Float32Array.from(maps);
-    const nb = others[0], nbAt = sel[nb].indexOf(1) * MAP_CHANNELS;
+    const nb = others[0], nbAt = sel[nb] * MAP_CHANNELS;
     for (const k of others) {
-      const at = sel[k].indexOf(1) * MAP_CHANNELS;
+      const at = sel[k] * MAP_CHANNELS;
       full.set(maps.subarray(cell * MAP_CHANNELS, (cell + 1) * MAP_CHANNELS), at);
       full[at + MAP.heat[0]] = 1;
       full.set(row(batch.box, k).slice(0, 2), at + MAP.boxOffset[0]);

@@ -135,13 +135,13 @@ describe("train/losses", () => {
     it("the yaw terms read the true class's residual and the tilt, as computed by hand from the maps", () => {
       const batch = buildBatch(samples, geom, DEFAULT_LOSS);
       const L = computeLosses(maps, batch, DEFAULT_LOSS);
-      const M = batch.select.shape[1], G = 4, C = MAP_CHANNELS;
-      const sel = batch.select.arraySync(), m = maps.dataSync(), on = batch.maskOrient.dataSync();
+      const M = batch.personMask.shape[0] / 3, G = 4, C = MAP_CHANNELS;
+      const sel = batch.cell.dataSync(), m = maps.dataSync(), on = batch.maskOrient.dataSync();
       const bins = batch.yawBin.arraySync(), res = batch.yawResidual.dataSync(), tilt = batch.tilt6d.arraySync();
       let ce = 0, r = 0, t = 0, n = 0;
       for (let b = 0; b < 3; b++) {
         for (let k = 0; k < M; k++) {
-          const slot = b * M + k, cell = sel[b][k].indexOf(1);
+          const slot = b * M + k, cell = sel[slot] - b * G * G;
           if (!on[slot]) continue;
           const row = (c: number) => m[(b * G * G + cell) * C + c];
           const logits = Array.from({ length: 8 }, (_, i) => row(MAP.yawLogits[0] + i));
@@ -165,12 +165,12 @@ describe("train/losses", () => {
         const cfg = { ...DEFAULT_LOSS, boxSizeScale: scale };
         const batch = buildBatch(samples, geom, cfg);
         const L = computeLosses(maps, batch, cfg);
-        const M = batch.select.shape[1], G = 4, C = MAP_CHANNELS;
-        const sel = batch.select.arraySync(), m = maps.dataSync(), on = batch.personMask.dataSync(), box = batch.box.arraySync();
+        const M = batch.personMask.shape[0] / 3, G = 4, C = MAP_CHANNELS;
+        const sel = batch.cell.dataSync(), m = maps.dataSync(), on = batch.personMask.dataSync(), box = batch.box.arraySync();
         let sum = 0, n = 0;
         for (let b = 0; b < 3; b++) {
           for (let k = 0; k < M; k++) {
-            const slot = b * M + k, cell = sel[b][k].indexOf(1);
+            const slot = b * M + k, cell = sel[slot] - b * G * G;
             if (!on[slot]) continue;
             const row = (c: number) => m[(b * G * G + cell) * C + c];
             const pred = [row(MAP.boxOffset[0]), row(MAP.boxOffset[0] + 1), row(MAP.boxSize[0]), row(MAP.boxSize[0] + 1)];

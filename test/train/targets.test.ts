@@ -129,9 +129,10 @@ describe("train/targets", () => {
     const cfg = { ...DEFAULT_LOSS, sourceWeight: { gt: 1, pseudo: 0.25 }, regressAt: "centre" as const };
     const batch = buildBatch([s, empty], geom, cfg);
     assert.deepEqual([batch.numPeople, batch.skipped], [2, 1]);
-    assert.deepEqual(batch.select.shape, [2, 2, 16]);
+    assert.deepEqual(batch.cell.shape, [4]);
+    assert.equal(batch.cell.dtype, "int32");
     assert.deepEqual(batch.images.shape, [2, 32, 32, 3]);
-    const heat = batch.heat.dataSync(), sel = batch.select.arraySync();
+    const heat = batch.heat.dataSync(), sel = Array.from(batch.cell.dataSync());
     // Person a: box centre in model px = centre / 2; its stride-4 heat cell holds exactly 1, and its
     // stride-8 cell is the regression row.
     const cx = (a.box[0] + a.box[2]) / 4, cy = (a.box[1] + a.box[3]) / 4;
@@ -139,8 +140,8 @@ describe("train/targets", () => {
     assert.deepEqual(batch.heat.shape, [2, 4, 4, 4]);
     assert.equal(heatAt(heat, Math.floor(cx / 4), Math.floor(cy / 4)), 1);
     assert.equal(Array.from(heat).filter((v) => v === 1).length, 2, "one 1 per person");
-    assert.equal(sel[0][0][cell], 1);
-    assert.equal(sel[0][0].reduce((x, y) => x + y, 0), 1);
+    assert.equal(sel[0], cell, "slot 0 reads person a's cell of image 0");
+    assert.deepEqual(sel.slice(2), [-1, -1], "the empty image's slots read no cell");
     assert.ok(heat.slice(64).every((v) => v === 0), "an image without people has an empty heatmap");
     assert.deepEqual(Array.from(batch.personMask.dataSync()), [1, 1, 0, 0]);
     assert.deepEqual(Array.from(batch.weight.dataSync()), [1, 0.25, 0, 0]);
@@ -179,8 +180,8 @@ describe("train/targets", () => {
     const b = { ...fakePerson(cam, [0.3, 0, 5], [0, 0, 0, 0, 0]), box: [30, 24, 46, 56] as [number, number, number, number] };
     const s: Sample = { domain: "pretrain", index: 0, image: new Float32Array(64 * 64 * 3), width: 64, height: 64, camera: cam, people: [a, b] };
     const batch = buildBatch([s], geom, { ...DEFAULT_LOSS, regressAt: "nearest4", centreGaussian: "exact", centreSigmaMin: 0.5, orientAt: "all" });
-    assert.deepEqual(batch.select.shape, [1, 8, 16]);
-    const sel = batch.select.arraySync()[0].map((row) => row.indexOf(1));
+    assert.deepEqual(batch.cell.shape, [8]);
+    const sel = Array.from(batch.cell.dataSync());
     const cellOf = (x: number, y: number) => y * 4 + x;
     assert.deepEqual(sel, [cellOf(1, 2), -1, cellOf(1, 3), -1, cellOf(2, 2), -1, cellOf(2, 3), -1]);
     assert.deepEqual(Array.from(batch.personMask.dataSync()), [1, 0, 1, 0, 1, 0, 1, 0]);
@@ -213,7 +214,7 @@ describe("train/targets", () => {
     assert.deepEqual(Array.from(corner.personMask.dataSync()), [1, 0, 0, 0]);
     // nearest9: the 3x3 cells around the centre cell (centre, left, right, up, down, then the corners).
     const nine = buildBatch([{ ...s, people: [a] }], geom, { ...DEFAULT_LOSS, regressAt: "nearest9" });
-    assert.deepEqual(nine.select.arraySync()[0].map((r) => r.indexOf(1)), [[1, 2], [0, 2], [2, 2], [1, 1], [1, 3], [0, 1], [2, 1], [0, 3], [2, 3]].map(([x, y]) => cellOf(x, y)));
+    assert.deepEqual(Array.from(nine.cell.dataSync()), [[1, 2], [0, 2], [2, 2], [1, 1], [1, 3], [0, 1], [2, 1], [0, 3], [2, 3]].map(([x, y]) => cellOf(x, y)));
     const nineCorner = buildBatch([{ ...s, people: [{ ...a, box: [0, 0, 6, 10] as [number, number, number, number] }] }], geom, { ...DEFAULT_LOSS, regressAt: "nearest9" });
     assert.deepEqual(Array.from(nineCorner.personMask.dataSync()), [1, 0, 1, 0, 1, 0, 0, 0, 1]);
     [batch, alone, corner, nine, nineCorner].forEach(disposeBatch);
