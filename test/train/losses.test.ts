@@ -3,7 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../lib/core/rng";
 import type { Sample } from "../../lib/data/records";
 import { MAP, MAP_CHANNELS, TINY_MODEL, buildRegressor, modelGeometry } from "../../lib/model/regressor";
-import { DEFAULT_LOSS, LOSS_NAMES, computeLosses, focalLoss, maskedCrossEntropy, maskedL1, maskedL2, posePrior, shapePrior, type LossConfig } from "../../lib/train/losses";
+import { DEFAULT_LOSS, LOSS_NAMES, computeLosses, focalLoss, slotRows, maskedCrossEntropy, maskedL1, maskedL2, posePrior, shapePrior, type LossConfig } from "../../lib/train/losses";
 import { buildBatch, disposeBatch } from "../../lib/train/targets";
 import { fakeSample, tensorsLeaked, useBackend } from "./fixtures";
 
@@ -12,6 +12,23 @@ const LN2 = Math.log(2);
 
 describe("train/losses", () => {
   before(useBackend);
+
+  it("slotRows reads each slot's cell and sends its gradient back there, summed over slots sharing a cell", () => {
+    // 2 images of a 2x2 grid, 3 channels; slots: image 0 cell 3, image 0 cell 3 again, empty, image 1 cell 0.
+    const maps = tf.tensor4d(Array.from({ length: 24 }, (_, i) => i - 7.5), [2, 2, 2, 3]);
+    const cell = tf.tensor1d([3, 3, -1, 4], "int32"), mask = tf.tensor1d([1, 1, 0, 1]);
+    const w = tf.tensor2d([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], [4, 3]);
+    const rows = slotRows(maps, cell, mask);
+    const m = maps.dataSync();
+    const expect = [3, 3, -1, 4].flatMap((c) => (c < 0 ? [0, 0, 0] : [m[c * 3], m[c * 3 + 1], m[c * 3 + 2]]));
+    assert.deepEqual(Array.from(rows.dataSync(), (v) => v + 0), expect); // + 0: an empty slot reads -0 from a negative row
+    const g = tf.grad((x: tf.Tensor) => slotRows(x, cell, mask).mul(w).sum())(maps);
+    const want = new Array(24).fill(0);
+    [[3, 0], [3, 1], [4, 3]].forEach(([c, k]) => { for (let d = 0; d < 3; d++) want[c * 3 + d] += (k * 3 + d + 1); });
+    assert.deepEqual(Array.from(g.dataSync(), (v) => v + 0), want, "the empty slot sends nothing, the shared cell gets both slots' gradients");
+    assert.equal(tensorsLeaked(() => tf.grad((x: tf.Tensor) => slotRows(x, cell, mask).sum())(maps)), 0);
+    tf.dispose([maps, cell, mask, w, rows, g]);
+  });
 
   it("focal loss equals CenterNet's formula computed by hand", () => {
     // Image 0: cells (gt 1, p 0.5) and (gt 0.5, p 0.5); image 1: no person, two cells with p = 0.25.
