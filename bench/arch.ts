@@ -28,6 +28,8 @@ const CANDIDATES: Record<string, Partial<ModelConfig>> = {
   fine1k3: { widths: [16, 32, 64], depths: [0, 1, 1], contextWidth: 128, contextDepth: 3, headWidth: 128, headDepth: 1, headKernel: 3, fineWidth: 32 },
   // fine1 with the per-person parameters read from the stride-4 path too (`fineParams`, section 20).
   fine1p: { widths: [16, 32, 64], depths: [0, 1, 1], contextWidth: 128, contextDepth: 3, headWidth: 128, headDepth: 1, headKernel: 1, fineWidth: 32, fineParams: true },
+  // fine1 with a stride-4 path twice as wide (64 channels): more capacity where the heat and box are made (section 24).
+  fine1w64: { widths: [16, 32, 64], depths: [0, 1, 1], contextWidth: 128, contextDepth: 3, headWidth: 128, headDepth: 1, headKernel: 1, fineWidth: 64 },
 };
 
 function median(xs: number[]): number {
