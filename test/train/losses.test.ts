@@ -3,7 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../lib/core/rng";
 import type { Sample } from "../../lib/data/records";
 import { MAP, MAP_CHANNELS, TINY_MODEL, buildRegressor, modelGeometry } from "../../lib/model/regressor";
-import { DEFAULT_LOSS, LOSS_NAMES, computeLosses, focalLoss, slotRows, maskedCrossEntropy, maskedL1, maskedL2, posePrior, shapePrior, type LossConfig } from "../../lib/train/losses";
+import { DEFAULT_LOSS, LOSS_NAMES, computeLosses, focalLoss, giouLoss, slotRows, maskedCrossEntropy, maskedL1, maskedL2, posePrior, shapePrior, type LossConfig } from "../../lib/train/losses";
 import { buildBatch, disposeBatch } from "../../lib/train/targets";
 import { fakeSample, tensorsLeaked, useBackend } from "./fixtures";
 
@@ -71,6 +71,23 @@ describe("train/losses", () => {
     close(maskedCrossEntropy(logits, onehot, on, w).dataSync()[0], (-Math.log(0.75) + 0.5 * LN2) / 2);
     assert.equal(tensorsLeaked(() => maskedCrossEntropy(logits, onehot, on, w)), 0);
     tf.dispose([logits, onehot, on, w]);
+  });
+
+  it("GIoU loss equals 1 - (IoU - (hull - union) / hull) computed by hand, masked and weighted", () => {
+    // [cx, cy, w, h]. Row 0: pred [0,0]-[2,2] vs truth [1,1]-[3,3]: inter 1, union 7, hull 9.
+    // Row 1: the same box: loss 0. Row 2: disjoint, [0,0]-[1,1] vs [2,0]-[3,1]: IoU 0, hull 3, union 2.
+    // Row 3: a negative predicted width counts as 0 width: IoU 0, hull = the truth's 4, union 4.
+    // Row 4: masked off (a huge error that must not count).
+    const pred = tf.tensor2d([[1, 1, 2, 2], [5, 5, 2, 4], [0.5, 0.5, 1, 1], [1, 1, -3, 2], [0, 0, 100, 100]]);
+    const target = tf.tensor2d([[2, 2, 2, 2], [5, 5, 2, 4], [2.5, 0.5, 1, 1], [1, 1, 2, 2], [9, 9, 1, 1]]);
+    const mask = tf.tensor1d([1, 1, 1, 1, 0]), weight = tf.tensor1d([1, 2, 1, 0.5, 1]);
+    const want = [1 - (1 / 7 - 2 / 9), 0, 1 - (0 - 1 / 3), 1 - (0 - 0)];
+    const got = giouLoss(pred, target, mask, weight);
+    close(got.dataSync()[0], (want[0] * 1 + want[1] * 2 + want[2] * 1 + want[3] * 0.5) / 4, 1e-6, "giou");
+    // Its gradient moves the predicted centre toward the truth's.
+    const g = tf.grad((x: tf.Tensor) => giouLoss(x as tf.Tensor2D, target, mask, weight))(pred).arraySync() as number[][];
+    assert.ok(g[0][0] < 0 && g[0][1] < 0, `centre gradient ${g[0]}`);
+    tf.dispose([pred, target, mask, weight, got]);
   });
 
   it("shape prior is the mean beta^2 over people", () => {
@@ -200,6 +217,32 @@ describe("train/losses", () => {
         tf.dispose([L.total, ...Object.values(L.terms)]);
         disposeBatch(batch);
       }
+    });
+
+    it("the boxIou term is the mean 1 - GIoU of each slot's box, sizes in cells, by hand from the maps", () => {
+      const batch = buildBatch(samples, geom, DEFAULT_LOSS);
+      const L = computeLosses(maps, batch, DEFAULT_LOSS);
+      const M = batch.personMask.shape[0] / 3, G = 4, C = MAP_CHANNELS;
+      const sel = batch.cell.dataSync(), m = maps.dataSync(), on = batch.personMask.dataSync(), box = batch.box.arraySync();
+      const corners = (b: number[]) => [b[0] - (b[2] * G) / 2, b[1] - (b[3] * G) / 2, b[0] + (b[2] * G) / 2, b[1] + (b[3] * G) / 2];
+      let sum = 0, n = 0;
+      for (let slot = 0; slot < 3 * M; slot++) {
+        if (!on[slot]) continue;
+        const b = Math.floor(slot / M), cell = sel[slot] - b * G * G;
+        const row = (c: number) => m[(b * G * G + cell) * C + c];
+        const raw = [row(MAP.boxOffset[0]), row(MAP.boxOffset[0] + 1), row(MAP.boxSize[0]), row(MAP.boxSize[0] + 1)];
+        const p = corners([raw[0], raw[1], Math.max(0, raw[2]), Math.max(0, raw[3])]), t = corners(box[slot]);
+        const area = (q: number[]) => (q[2] - q[0]) * (q[3] - q[1]);
+        const inter = Math.max(0, Math.min(p[2], t[2]) - Math.max(p[0], t[0])) * Math.max(0, Math.min(p[3], t[3]) - Math.max(p[1], t[1]));
+        const union = area(p) + area(t) - inter;
+        const hull = (Math.max(p[2], t[2]) - Math.min(p[0], t[0])) * (Math.max(p[3], t[3]) - Math.min(p[1], t[1]));
+        sum += 1 - (inter / union - (hull - union) / hull);
+        n++;
+      }
+      assert.ok(n >= 3);
+      close(L.terms.boxIou.dataSync()[0], sum / n, 1e-5, "boxIou");
+      tf.dispose([L.total, ...Object.values(L.terms)]);
+      disposeBatch(batch);
     });
 
     it("source weights scale the terms of pseudo labels (0 switches them off)", () => {
