@@ -258,7 +258,7 @@ export interface Losses {
 
 /**
  * All terms for the model's output maps and a batch's targets. The per-person parameters are read at
- * each person's regression cells (`regressAt`) by a one-hot matmul (gather's gradient needs a kernel wasm lacks) and only
+ * each person's regression cells (`regressAt`) by `slotRows` above, and only
  * those people go through the body model. Returns new tensors (the caller disposes them).
  * @param maps [B, G, G, 240] raw model output
  */
@@ -270,11 +270,12 @@ export function computeLosses(maps: tf.Tensor, batch: Batch, cfg: LossConfig): L
     const boxScale = tf.tensor1d([1, 1, cfg.boxSizeScale, cfg.boxSizeScale]);
     // Box sizes in cells, like the offsets: / S * (S / stride) = * G.
     const inCells = tf.tensor1d([1, 1, G, G]);
+    const predBox = tf.concat([q.boxOffset, q.boxSize], 1) as tf.Tensor2D;
     const joints3d = bodyJoints(q.rot6d, q.betas);
     const terms: Record<LossName, tf.Scalar> = {
       heatmap: focalLoss(maps.slice([0, 0, 0, 0], [B, G, G, MAP.heat[1]]), batch.heat, batch.imageWeight, cfg.focalAlpha, cfg.focalBeta),
-      box: maskedL1(tf.concat([q.boxOffset, q.boxSize], 1).mul(boxScale), batch.box.mul(boxScale), on, w),
-      boxIou: giouLoss(tf.concat([q.boxOffset, q.boxSize], 1).mul(inCells) as tf.Tensor2D, batch.box.mul(inCells) as tf.Tensor2D, on, w),
+      box: maskedL1(predBox.mul(boxScale), batch.box.mul(boxScale), on, w),
+      boxIou: giouLoss(predBox.mul(inCells) as tf.Tensor2D, batch.box.mul(inCells) as tf.Tensor2D, on, w),
       joints2d: maskedL1(q.joints2d, batch.joints2d, batch.mask2d, w),
       joints3d: maskedL1(joints3d, batch.joints3dCanon, batch.mask3d, w),
       joints3dDirect: maskedL1(q.joints3d, batch.joints3dCanon, batch.mask3d, w),
