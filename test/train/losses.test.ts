@@ -194,26 +194,27 @@ describe("train/losses", () => {
       disposeBatch(batch);
     });
 
+    /** Each active slot's predicted box, read by hand from its map row, and its target box. */
+    const slotBoxes = (batch: ReturnType<typeof buildBatch>) => {
+      const sel = batch.cell.dataSync(), m = maps.dataSync(), on = batch.personMask.dataSync(), box = batch.box.arraySync();
+      const out: { pred: number[]; truth: number[] }[] = [];
+      on.forEach((active, slot) => {
+        if (!active) return;
+        const row = (c: number) => m[sel[slot] * MAP_CHANNELS + c];
+        out.push({ pred: [row(MAP.boxOffset[0]), row(MAP.boxOffset[0] + 1), row(MAP.boxSize[0]), row(MAP.boxSize[0] + 1)], truth: box[slot] });
+      });
+      return out;
+    };
+
     it("the box term is the mean L1 of offsets (cells) and sizes times boxSizeScale, by hand from the maps", () => {
       for (const scale of [1, 16]) {
         const cfg = { ...DEFAULT_LOSS, boxSizeScale: scale };
         const batch = buildBatch(samples, geom, cfg);
         const L = computeLosses(maps, batch, cfg);
-        const M = batch.personMask.shape[0] / 3, G = 4, C = MAP_CHANNELS;
-        const sel = batch.cell.dataSync(), m = maps.dataSync(), on = batch.personMask.dataSync(), box = batch.box.arraySync();
-        let sum = 0, n = 0;
-        for (let b = 0; b < 3; b++) {
-          for (let k = 0; k < M; k++) {
-            const slot = b * M + k, cell = sel[slot] - b * G * G;
-            if (!on[slot]) continue;
-            const row = (c: number) => m[(b * G * G + cell) * C + c];
-            const pred = [row(MAP.boxOffset[0]), row(MAP.boxOffset[0] + 1), row(MAP.boxSize[0]), row(MAP.boxSize[0] + 1)];
-            sum += pred.reduce((s, v, i) => s + Math.abs(v - box[slot][i]) * (i >= 2 ? scale : 1), 0);
-            n += 4;
-          }
-        }
-        assert.ok(n >= 12);
-        close(L.terms.box.dataSync()[0], sum / n, 1e-5, `box at boxSizeScale ${scale}`);
+        const boxes = slotBoxes(batch);
+        assert.ok(boxes.length >= 3);
+        const sum = boxes.reduce((s, { pred, truth }) => s + pred.reduce((a, v, i) => a + Math.abs(v - truth[i]) * (i >= 2 ? scale : 1), 0), 0);
+        close(L.terms.box.dataSync()[0], sum / (4 * boxes.length), 1e-5, `box at boxSizeScale ${scale}`);
         tf.dispose([L.total, ...Object.values(L.terms)]);
         disposeBatch(batch);
       }
@@ -222,25 +223,19 @@ describe("train/losses", () => {
     it("the boxIou term is the mean 1 - GIoU of each slot's box, sizes in cells, by hand from the maps", () => {
       const batch = buildBatch(samples, geom, DEFAULT_LOSS);
       const L = computeLosses(maps, batch, DEFAULT_LOSS);
-      const M = batch.personMask.shape[0] / 3, G = 4, C = MAP_CHANNELS;
-      const sel = batch.cell.dataSync(), m = maps.dataSync(), on = batch.personMask.dataSync(), box = batch.box.arraySync();
+      const G = 4;
       const corners = (b: number[]) => [b[0] - (b[2] * G) / 2, b[1] - (b[3] * G) / 2, b[0] + (b[2] * G) / 2, b[1] + (b[3] * G) / 2];
-      let sum = 0, n = 0;
-      for (let slot = 0; slot < 3 * M; slot++) {
-        if (!on[slot]) continue;
-        const b = Math.floor(slot / M), cell = sel[slot] - b * G * G;
-        const row = (c: number) => m[(b * G * G + cell) * C + c];
-        const raw = [row(MAP.boxOffset[0]), row(MAP.boxOffset[0] + 1), row(MAP.boxSize[0]), row(MAP.boxSize[0] + 1)];
-        const p = corners([raw[0], raw[1], Math.max(0, raw[2]), Math.max(0, raw[3])]), t = corners(box[slot]);
-        const area = (q: number[]) => (q[2] - q[0]) * (q[3] - q[1]);
+      const area = (q: number[]) => (q[2] - q[0]) * (q[3] - q[1]);
+      const boxes = slotBoxes(batch);
+      assert.ok(boxes.length >= 3);
+      const sum = boxes.reduce((s, { pred, truth }) => {
+        const p = corners([pred[0], pred[1], Math.max(0, pred[2]), Math.max(0, pred[3])]), t = corners(truth);
         const inter = Math.max(0, Math.min(p[2], t[2]) - Math.max(p[0], t[0])) * Math.max(0, Math.min(p[3], t[3]) - Math.max(p[1], t[1]));
         const union = area(p) + area(t) - inter;
         const hull = (Math.max(p[2], t[2]) - Math.min(p[0], t[0])) * (Math.max(p[3], t[3]) - Math.min(p[1], t[1]));
-        sum += 1 - (inter / union - (hull - union) / hull);
-        n++;
-      }
-      assert.ok(n >= 3);
-      close(L.terms.boxIou.dataSync()[0], sum / n, 1e-5, "boxIou");
+        return s + 1 - (inter / union - (hull - union) / hull);
+      }, 0);
+      close(L.terms.boxIou.dataSync()[0], sum / boxes.length, 1e-5, "boxIou");
       tf.dispose([L.total, ...Object.values(L.terms)]);
       disposeBatch(batch);
     });
