@@ -21,8 +21,9 @@ import { BODY_FLIP, H36M_FLIP, NUM_EVAL_JOINTS } from "../body/joints";
 import { NUM_ROTATIONS } from "../body/kinematics";
 import { YAW_BINS, composeFrame, rayYaw, rotateJoints } from "../body/orientation";
 import type { PersonLabel } from "../data/records";
+import { boxIou } from "../eval/metrics";
 import type { Intrinsics } from "../world/camera";
-import { HEAT_SUB, MAP, MAP_CHANNELS, bodyJoints, cellBlock, imagesTensor, modelGeometry, splitParams, type ModelGeometry } from "./regressor";
+import { HEAT_SUB, MAP, MAP_CHANNELS, PARTNER, PARTNER_CHANNELS, bodyJoints, cellBlock, imagesTensor, modelGeometry, splitParams, type ModelGeometry } from "./regressor";
 
 /**
  * Names what the default decoding does. Cached stages that decode (evaluation, pseudo labels) put it
@@ -175,8 +176,8 @@ export function heatPeaks(maps: tf.Tensor4D, threshold: number, maxPeople: numbe
  * `cells: "block"` (DecodeOptions): each peak's row replaced by the heat-weighted mean of the rows at
  * the 2x2 cells around the box centre the peak's row regresses, off-grid cells left out.
  */
-function blockRows(peakRows: Float32Array, peaks: readonly Peak[], G: number, gatherRows: (cells: number[]) => Float32Array, keepBox: boolean): Float32Array {
-  const C = MAP_CHANNELS, J = NUM_EVAL_JOINTS;
+function blockRows(peakRows: Float32Array, peaks: readonly Peak[], G: number, C: number, gatherRows: (cells: number[]) => Float32Array, keepBox: boolean): Float32Array {
+  const J = NUM_EVAL_JOINTS;
   const blocks = peaks.map((p, n) => {
     const ix = p.cell % G, iy = Math.floor(p.cell / G);
     const cx = ix + peakRows[n * C + MAP.boxOffset[0]], cy = iy + peakRows[n * C + MAP.boxOffset[0] + 1]; // cells
@@ -245,15 +246,20 @@ export function disposeMaps(m: ModelMaps): void {
  *   whose 6D [R00, R01, R10, R11, R20, R21] (kinematics.ts) changes sign at R01, R10 and R20; the
  *   tilt Q likewise;
  * - the yaw relative to the ray becomes its negative: bin b (centre -pi + b * 45 deg) becomes bin
- *   (8 - b) mod 8, with the residual negated.
+ *   (8 - b) mod 8, with the residual negated;
+ * - partner rows (regressor.ts PARTNER): the box offset as the box's, the camera-axes 3D joints x negated and swapped.
+ * Laid out for the widest maps (with partner rows); a 265-channel map uses the first 265 entries.
  */
 function mirrorChannels(): { from: Int32Array; sign: Float32Array; offset: Float32Array } {
-  const from = Int32Array.from({ length: MAP_CHANNELS }, (_, c) => c);
-  const sign = new Float32Array(MAP_CHANNELS).fill(1), offset = new Float32Array(MAP_CHANNELS);
+  const C = MAP_CHANNELS + PARTNER_CHANNELS;
+  const from = Int32Array.from({ length: C }, (_, c) => c);
+  const sign = new Float32Array(C).fill(1), offset = new Float32Array(C);
   const s = HEAT_SUB;
   for (let c = 0; c < s * s; c++) from[MAP.heat[0] + c] = MAP.heat[0] + Math.floor(c / s) * s + (s - 1 - (c % s));
-  sign[MAP.boxOffset[0]] = -1;
-  offset[MAP.boxOffset[0]] = 1;
+  for (const o of [MAP.boxOffset[0], PARTNER.boxOffset[0]]) {
+    sign[o] = -1;
+    offset[o] = 1;
+  }
   const perJoint = ([c0]: readonly [number, number], perm: readonly number[], width: number, signs: readonly number[]) => {
     perm.forEach((src, j) => {
       for (let d = 0; d < width; d++) {
@@ -265,6 +271,7 @@ function mirrorChannels(): { from: Int32Array; sign: Float32Array; offset: Float
   const ROT6D_MIRROR = [1, -1, -1, 1, -1, 1];
   perJoint(MAP.joints2d, H36M_FLIP, 2, [-1, 1]);
   perJoint(MAP.joints3d, H36M_FLIP, 3, [-1, 1, 1]);
+  perJoint(PARTNER.joints3d, H36M_FLIP, 3, [-1, 1, 1]);
   perJoint(MAP.rot6d, BODY_FLIP.slice(0, NUM_ROTATIONS), 6, ROT6D_MIRROR);
   perJoint(MAP.tilt6d, [0], 6, ROT6D_MIRROR);
   for (let b = 0; b < YAW_BINS; b++) {
@@ -282,8 +289,9 @@ const MIRROR = mirrorChannels();
  * only the rows it reads (this gather over every cell is slow on wasm).
  */
 export function unflipMaps(mirrored: tf.Tensor4D): tf.Tensor4D {
+  const C = mirrored.shape[3];
   return tf.tidy(() =>
-    tf.gather(mirrored.reverse(2), tf.tensor1d(MIRROR.from, "int32"), 3).mul(tf.tensor1d(MIRROR.sign)).add(tf.tensor1d(MIRROR.offset)) as tf.Tensor4D,
+    tf.gather(mirrored.reverse(2), tf.tensor1d(MIRROR.from.subarray(0, C), "int32"), 3).mul(tf.tensor1d(MIRROR.sign.subarray(0, C))).add(tf.tensor1d(MIRROR.offset.subarray(0, C))) as tf.Tensor4D,
   );
 }
 
@@ -295,10 +303,11 @@ export function unflipMaps(mirrored: tf.Tensor4D): tf.Tensor4D {
  */
 export function decodeMaps(maps: tf.Tensor4D | ModelMaps, cameras: readonly CameraIntrinsics[], geom: ModelGeometry, opts: DecodeOptions = {}): PersonLabel[][] {
   const m = maps instanceof tf.Tensor ? { maps } : maps;
-  const [B, G] = m.maps.shape;
+  const [B, G, , C] = m.maps.shape;
   if (cameras.length !== B) throw new Error(`decode: ${B} images but ${cameras.length} cameras`);
+  if (C !== (geom.channels ?? MAP_CHANNELS)) throw new Error(`decode: maps have ${C} channels, the model geometry says ${geom.channels ?? MAP_CHANNELS}`);
   const rowsOf = (t: tf.Tensor4D, cells: number[]) => {
-    const r = tf.tidy(() => tf.gather(t.reshape([B * G * G, MAP_CHANNELS]), tf.tensor1d(cells, "int32")));
+    const r = tf.tidy(() => tf.gather(t.reshape([B * G * G, C]), tf.tensor1d(cells, "int32")));
     const d = r.dataSync() as Float32Array;
     r.dispose();
     return d;
@@ -317,7 +326,6 @@ export function decodeMaps(maps: tf.Tensor4D | ModelMaps, cameras: readonly Came
     return decodeAt(heat, (cells) => {
       const a = rowsOf(m.maps, cells);
       const b = rowsOf(mirrored, cells.map((c) => c - (c % G) + (G - 1 - (c % G)))); // the mirrored cell, same image and row
-      const C = MAP_CHANNELS;
       for (let n = 0; n < cells.length; n++) {
         for (let c = 0; c < C; c++) a[n * C + c] = (a[n * C + c] + MIRROR.sign[c] * b[n * C + MIRROR.from[c]] + MIRROR.offset[c]) / 2;
       }
@@ -340,17 +348,18 @@ function decodeAt(heatMaps: tf.Tensor4D, gatherRows: (cells: number[]) => Float3
   const result: PersonLabel[][] = peaks.map(() => []);
   if (flat.length === 0) return result;
   // S: the canvas the maps cover; N: the side the weights learned sizes in (S unless upscaled).
-  const J = NUM_EVAL_JOINTS, S = geom.inputSize, N = geom.trainedSize ?? S, st = geom.stride;
+  const J = NUM_EVAL_JOINTS, S = geom.inputSize, N = geom.trainedSize ?? S, st = geom.stride, C = geom.channels ?? MAP_CHANNELS;
   const peakRows = gatherRows(flat.map((p) => p.image * G * G + p.cell));
-  const rows = opts.cells === "block" || opts.cells === "blockPose" ? blockRows(peakRows, flat, G, gatherRows, opts.cells === "blockPose") : peakRows;
+  const rows = opts.cells === "block" || opts.cells === "blockPose" ? blockRows(peakRows, flat, G, C, gatherRows, opts.cells === "blockPose") : peakRows;
   const [r, j] = tf.tidy(() => {
-    const r = tf.tensor2d(rows, [flat.length, MAP_CHANNELS]);
+    const r = tf.tensor2d(rows, [flat.length, C]);
     const q = splitParams(r);
     return [r, opts.pose === "direct" ? q.joints3d.clone() : bodyJoints(q.rot6d, q.betas)];
   });
   const rel = j.dataSync();
   tf.dispose([r, j]);
-  const ch = (n: number, c: number) => rows[n * MAP_CHANNELS + c];
+  const ch = (n: number, c: number) => rows[n * C + c];
+  const partners: { image: number; front: readonly number[]; person: PersonLabel }[] = [];
   flat.forEach((p, n) => {
     const cam = cameras[p.image];
     const sx = S / cam.width, sy = S / cam.height;
@@ -416,8 +425,59 @@ function decodeAt(heatMaps: tf.Tensor4D, gatherRows: (cells: number[]) => Float3
       provenance: opts.provenance ?? "predict",
       score: p.score,
     });
+    if (C > MAP_CHANNELS) partners.push(partnerOf(n, p, box, z, cam));
   });
-  return result;
+  return C > MAP_CHANNELS ? addPartners(result, partners, opts.scoreThreshold ?? 0.5, opts.maxPeople ?? 8) : result;
+
+  /**
+   * The person behind peak n's person (regressor.ts PARTNER), scored P(front) x P(partner | front): its box
+   * from the row's partner channels (relative to the peak's cell, as the box), its pelvis-relative joints
+   * as regressed (camera axes). Its absolute position is a guess: the pelvis on the ray through its box
+   * centre at the front person's depth, so its 2D joints are not a label (has2d false).
+   */
+  function partnerOf(n: number, p: Peak, front: readonly number[], z: number, cam: CameraIntrinsics): { image: number; front: readonly number[]; person: PersonLabel } {
+    const sx = S / cam.width, sy = S / cam.height, ix = p.cell % G, iy = Math.floor(p.cell / G);
+    const [o, sz] = [PARTNER.boxOffset[0], PARTNER.boxSize[0]];
+    const bx = (ix + ch(n, o)) * st, by = (iy + ch(n, o + 1)) * st, bw = ch(n, sz) * N, bh = ch(n, sz + 1) * N;
+    const box: [number, number, number, number] = [
+      Math.max(0, (bx - bw / 2) / sx), Math.max(0, (by - bh / 2) / sy),
+      Math.min(cam.width, (bx + bw / 2) / sx), Math.min(cam.height, (by + bh / 2) / sy),
+    ];
+    const joints3dRel = Array.from({ length: J }, (_, j) => [0, 1, 2].map((d) => ch(n, PARTNER.joints3d[0] + 3 * j + d)));
+    const root = [((bx / sx - cam.cx) / cam.fx) * z, ((by / sy - cam.cy) / cam.fy) * z, z];
+    const joints3d = joints3dRel.map((q) => [q[0] + root[0], q[1] + root[1], q[2] + root[2]]);
+    const joints2d = joints3d.map((q) => [(cam.fx * q[0]) / q[2] + cam.cx, (cam.fy * q[1]) / q[2] + cam.cy]);
+    const person: PersonLabel = {
+      box,
+      joints2d,
+      visible: joints2d.map((q) => (q[0] >= 0 && q[0] < cam.width && q[1] >= 0 && q[1] < cam.height ? 1 : 0)),
+      joints3d,
+      joints3dRel,
+      shape: [],
+      has2d: false,
+      has3d: true,
+      hasShape: false,
+      source: "pseudo",
+      provenance: `${opts.provenance ?? "predict"}:partner`,
+      score: p.score / (1 + Math.exp(-ch(n, PARTNER.score[0]))),
+    };
+    return { image: p.image, front, person };
+  }
+}
+
+/**
+ * Peak people plus the partners scoring >= threshold, best first, at most maxPeople per image. A partner
+ * whose box overlaps (IoU >= 0.5) anyone found but its own front person, or a better partner, is the
+ * same person found twice and is dropped.
+ */
+function addPartners(result: PersonLabel[][], partners: readonly { image: number; front: readonly number[]; person: PersonLabel }[], threshold: number, maxPeople: number): PersonLabel[][] {
+  const byScore = partners.filter((q) => q.person.score >= threshold).sort((a, b) => b.person.score - a.person.score);
+  for (const q of byScore) {
+    const here = result[q.image];
+    if (here.some((o) => o.box !== q.front && boxIou(o.box, q.person.box) >= 0.5)) continue;
+    here.push(q.person);
+  }
+  return result.map((ps) => [...ps].sort((a, b) => b.score - a.score).slice(0, maxPeople));
 }
 
 /**

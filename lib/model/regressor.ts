@@ -91,6 +91,16 @@ export interface ModelConfig {
    * starts as without it. Cost: docs/model-notes.md section 20.
    */
   fineParams?: boolean;
+  /**
+   * A second person per row ("partner", after CrowdDet's several predictions per proposal): each map row
+   * also says whether someone stands behind the person it regresses, with that person's box and
+   * root-relative 3D joints (`PARTNER` below, 56 more channels). Why: on the studio test set the detector
+   * almost never finds a person whose box centre is within 8 px of someone in front (2 of 171), and 47%
+   * of its misses of partly hidden people are such people. Two centres that close share one peak of the
+   * stride-4 heat (its 3x3 peak NMS) and often one stride-8 row, so no peak can stand for the second
+   * person; a row can (docs/model-notes.md section 25). Off by default.
+   */
+  partner?: boolean;
   /** Detections below this score are dropped at decoding (the report's pseudo-label threshold is 0.5). */
   scoreThreshold: number;
   /** At most this many people per image at decoding (the world's busiest scenes have 8). */
@@ -108,6 +118,7 @@ export const DEFAULT_MODEL: ModelConfig = {
   headKernel: 1,
   fineWidth: 32,
   fineParams: false,
+  partner: false,
   scoreThreshold: 0.5,
   maxPeople: 8,
 };
@@ -171,6 +182,27 @@ export const MAP = {
   tilt6d: [J3D + 3 * NUM_EVAL_JOINTS + 2 * YAW_BINS, 6],
 } as const satisfies Record<string, readonly [number, number]>;
 export const MAP_CHANNELS = MAP.tilt6d[0] + MAP.tilt6d[1]; // 265
+
+/**
+ * The partner channels (`ModelConfig.partner`), after the 265 of `MAP`: the row's person's partner, the
+ * nearest person behind it whose box centre is within `loss.partnerPx` of its own (targets.ts).
+ */
+export const PARTNER = {
+  /** logit of "this row's person has a partner" */
+  score: [MAP_CHANNELS, 1],
+  /** the partner's box centre minus the cell's top-left corner, cells (as MAP.boxOffset) */
+  boxOffset: [MAP_CHANNELS + 1, 2],
+  /** the partner's box width and height / S */
+  boxSize: [MAP_CHANNELS + 3, 2],
+  /** [17][3] metres, the partner's pelvis-relative joints in CAMERA axes (no orientation split: a second-best guess) */
+  joints3d: [MAP_CHANNELS + 5, 3 * NUM_EVAL_JOINTS],
+} as const satisfies Record<string, readonly [number, number]>;
+export const PARTNER_CHANNELS = 5 + 3 * NUM_EVAL_JOINTS; // 56
+
+/** Channels of a model's maps: 265, or 321 with partner rows. */
+export function mapChannels(cfg: Pick<ModelConfig, "partner">): number {
+  return MAP_CHANNELS + (cfg.partner ? PARTNER_CHANNELS : 0);
+}
 
 /**
  * Initial head biases: a 0.1 prior probability on the heatmap (CenterNet's -2.19, so the focal loss
@@ -237,24 +269,26 @@ export function buildRegressor(cfg: ModelConfig = DEFAULT_MODEL, seed = 0): tf.L
     heat = head(heatCh, "heat", y, 2);
     fineFeatures = y;
   } else heat = head(heatCh, "heat");
-  let params = head(MAP_CHANNELS - heatCh, "params");
+  const C = mapChannels(cfg);
+  let params = head(C - heatCh, "params");
   if (cfg.fineParams) {
     if (!fineFeatures) throw new Error("model: fineParams needs the stride-4 path (fineWidth > 0)");
     const fromFine = tf.layers
-      .conv2d({ filters: MAP_CHANNELS - heatCh, kernelSize: 2, strides: 2, useBias: false, kernelInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.01, seed: next() }), name: "params_fine" })
+      .conv2d({ filters: C - heatCh, kernelSize: 2, strides: 2, useBias: false, kernelInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.01, seed: next() }), name: "params_fine" })
       .apply(fineFeatures) as tf.SymbolicTensor;
     params = tf.layers.add({ name: "params_sum" }).apply([params, fromFine]) as tf.SymbolicTensor;
   }
   const maps = tf.layers.concatenate({ name: "maps" }).apply([heat, params]) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: maps, name: "regressor" });
-  setHeadBiases(model, heatCh);
+  setHeadBiases(model, heatCh, C);
   return model;
 }
 
 /** The initial head biases (see HEAT_PRIOR_BIAS above); the "heat" layer makes the first heatCh map channels. */
-function setHeadBiases(model: tf.LayersModel, heatCh: number): void {
+function setHeadBiases(model: tf.LayersModel, heatCh: number, channels: number): void {
   // getWeights() hands out the layer's own variables: keep them, dispose only the new values.
-  const all = new Float32Array(MAP_CHANNELS);
+  const all = new Float32Array(channels);
+  if (channels > MAP_CHANNELS) all[PARTNER.score[0]] = HEAT_PRIOR_BIAS; // a 0.1 prior: most people have no partner
   all.fill(HEAT_PRIOR_BIAS, 0, H);
   all[MAP.depth[0]] = DEPTH_PRIOR_BIAS;
   for (let r = 0; r < NUM_ROTATIONS; r++) all.set(ROT6D_IDENTITY, MAP.rot6d[0] + 6 * r);
@@ -293,6 +327,8 @@ export interface ModelGeometry {
    * image, as bench/multiscale.ts does): the maps' sizes and offsets are in units of it. Default inputSize.
    */
   trainedSize?: number;
+  /** Map channels: MAP_CHANNELS, or with partner rows (`ModelConfig.partner`) MAP_CHANNELS + PARTNER_CHANNELS. Default MAP_CHANNELS. */
+  channels?: number;
 }
 
 /** Input size, grid and stride, read from a built or loaded model. */
@@ -300,10 +336,11 @@ export function modelGeometry(model: tf.LayersModel): ModelGeometry {
   const inShape = model.inputs[0].shape;
   const outShape = model.outputs[0].shape;
   const S = inShape[1], G = outShape[1];
-  if (S == null || G == null || inShape[2] !== S || outShape[2] !== G || outShape[3] !== MAP_CHANNELS) {
-    throw new Error(`model: expected input [B, S, S, 3] and output [B, G, G, ${MAP_CHANNELS}], got ${JSON.stringify(inShape)} -> ${JSON.stringify(outShape)}`);
+  const C = outShape[3];
+  if (S == null || G == null || inShape[2] !== S || outShape[2] !== G || (C !== MAP_CHANNELS && C !== MAP_CHANNELS + PARTNER_CHANNELS)) {
+    throw new Error(`model: expected input [B, S, S, 3] and output [B, G, G, ${MAP_CHANNELS} or ${MAP_CHANNELS + PARTNER_CHANNELS}], got ${JSON.stringify(inShape)} -> ${JSON.stringify(outShape)}`);
   }
-  return { inputSize: S, grid: G, stride: S / G };
+  return { inputSize: S, grid: G, stride: S / G, channels: C };
 }
 
 /**

@@ -32,14 +32,19 @@
  *   conditioning, (|a1|^2 - 1)^2 + (|a2|^2 - 1)^2 + (a1 . a2)^2, which keeps Gram-Schmidt away from
  *   its singular inputs without biasing the pose.
  *
+ * - partner, partnerBox, partner3d (only for maps with partner rows, regressor.ts `ModelConfig.partner`;
+ *   else exactly 0): binary cross-entropy of "this person has someone behind it" at every person slot
+ *   (nats), L1 on that partner's box as `box`, and L1 per coordinate on its pelvis-relative joints in
+ *   camera axes (metres), both where the partner exists (and has3d).
+ *
  * Legend: B images, G grid side, P person slots, J = 17 joints, R = 24 rotations.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { LabelSource } from "../data/records";
-import { MAP, bodyJoints, splitParams } from "../model/regressor";
+import { MAP, MAP_CHANNELS, PARTNER, bodyJoints, splitParams } from "../model/regressor";
 import type { Batch } from "./targets";
 
-export const LOSS_NAMES = ["heatmap", "box", "boxIou", "joints2d", "joints3d", "joints3dDirect", "yawBin", "yawResidual", "tilt", "depth", "shape", "shapePrior", "posePrior"] as const;
+export const LOSS_NAMES = ["heatmap", "box", "boxIou", "joints2d", "joints3d", "joints3dDirect", "yawBin", "yawResidual", "tilt", "depth", "shape", "shapePrior", "posePrior", "partner", "partnerBox", "partner3d"] as const;
 export type LossName = (typeof LOSS_NAMES)[number];
 export type LossWeights = Record<LossName, number>;
 
@@ -80,6 +85,8 @@ export interface LossConfig {
    * in units of S (128 px), so at 1 a px of width costs 1/16 of a px of centre, and at 16 the same.
    */
   boxSizeScale: number;
+  /** Two people whose box centres are this close (model px, Chebyshev) are a front person and its partner (targets.ts `partnerPairs`). */
+  partnerPx: number;
 }
 
 /**
@@ -87,7 +94,7 @@ export interface LossConfig {
  * are ~0.05-0.2 in their units while the focal loss starts near 1-3 (see docs/model-notes.md).
  */
 export const DEFAULT_LOSS: LossConfig = {
-  weights: { heatmap: 1, box: 1, boxIou: 0, joints2d: 5, joints3d: 5, joints3dDirect: 5, yawBin: 3, yawResidual: 1, tilt: 1, depth: 1, shape: 0.1, shapePrior: 0.001, posePrior: 0.1 },
+  weights: { heatmap: 1, box: 1, boxIou: 0, joints2d: 5, joints3d: 5, joints3dDirect: 5, yawBin: 3, yawResidual: 1, tilt: 1, depth: 1, shape: 0.1, shapePrior: 0.001, posePrior: 0.1, partner: 1, partnerBox: 1, partner3d: 5 },
   sourceWeight: { gt: 1, pseudo: 1 },
   focalAlpha: 2,
   focalBeta: 4,
@@ -102,6 +109,8 @@ export const DEFAULT_LOSS: LossConfig = {
   // 16 with weights.box 4 raised the recall ceiling at IoU 0.5 but cost precision at every score
   // threshold in the full run (docs/model-notes.md section 12), so the shipped checkpoint's 1 stays.
   boxSizeScale: 1,
+  // 12 px: the studio's missed partly hidden people sit 4-12 px from the person in front (section 25).
+  partnerPx: 12,
 };
 
 /**
@@ -262,10 +271,28 @@ export interface Losses {
  * those people go through the body model. Returns new tensors (the caller disposes them).
  * @param maps [B, G, G, 240] raw model output
  */
+/** The partner terms (see the header); zeros when the maps have no partner rows. */
+function partnerTerms(rows: tf.Tensor2D, batch: Batch, boxScale: tf.Tensor1D): Record<"partner" | "partnerBox" | "partner3d", tf.Scalar> {
+  const [P, C] = rows.shape;
+  if (C <= MAP_CHANNELS) return { partner: tf.scalar(0), partnerBox: tf.scalar(0), partner3d: tf.scalar(0) };
+  const take = ([c, n]: readonly [number, number]) => rows.slice([0, c], [P, n]);
+  const w = batch.weight, on = batch.personMask, y = batch.partnerPresent;
+  const x = take(PARTNER.score).reshape([P]);
+  // BCE with logits: y softplus(-x) + (1 - y) softplus(x), finite for any logit.
+  const bce = y.mul(tf.softplus(x.neg())).add(tf.sub(1, y).mul(tf.softplus(x)));
+  const box = tf.concat([take(PARTNER.boxOffset), take(PARTNER.boxSize)], 1);
+  return {
+    partner: weightedMean(bce, on, w) as tf.Scalar,
+    partnerBox: maskedL1(box.mul(boxScale), batch.partnerBox.mul(boxScale), y, w),
+    partner3d: maskedL1(take(PARTNER.joints3d).reshape([P, -1, 3]), batch.partner3d, batch.partnerMask3d, w),
+  };
+}
+
 export function computeLosses(maps: tf.Tensor, batch: Batch, cfg: LossConfig): Losses {
   const out = tf.tidy(() => {
     const [B, G] = maps.shape;
-    const q = splitParams(slotRows(maps, batch.cell, batch.personMask));
+    const rows = slotRows(maps, batch.cell, batch.personMask);
+    const q = splitParams(rows);
     const w = batch.weight, on = batch.personMask;
     const boxScale = tf.tensor1d([1, 1, cfg.boxSizeScale, cfg.boxSizeScale]);
     // Box sizes in cells, like the offsets: / S * (S / stride) = * G.
@@ -286,6 +313,7 @@ export function computeLosses(maps: tf.Tensor, batch: Batch, cfg: LossConfig): L
       shape: maskedL2(q.betas, batch.betas, batch.maskShape, w),
       shapePrior: shapePrior(q.betas, on, w),
       posePrior: posePrior(q.rot6d, on, w, cfg.poseAngleLimitDeg),
+      ...partnerTerms(rows, batch, boxScale),
     };
     const total = tf.addN(LOSS_NAMES.map((k) => terms[k].mul(cfg.weights[k]))) as tf.Scalar;
     return { terms, total };

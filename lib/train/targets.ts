@@ -177,6 +177,14 @@ export interface Batch {
   betas: tf.Tensor2D;
   /** [P] hasShape */
   maskShape: tf.Tensor1D;
+  /** [P] 1 when the slot's person has a partner (`partnerPairs`): the target of the partner score, read at every person slot */
+  partnerPresent: tf.Tensor1D;
+  /** [P, 4] the partner's box as `box` (relative to this slot's cell) */
+  partnerBox: tf.Tensor2D;
+  /** [P, J, 3] metres, the partner's pelvis-relative joints in camera axes */
+  partner3d: tf.Tensor3D;
+  /** [P, J] a partner with a finite 3D label (has3d) */
+  partnerMask3d: tf.Tensor2D;
   /** Plain numbers for logs: people in the batch, and people skipped (empty box). */
   numPeople: number;
   skipped: number;
@@ -197,6 +205,35 @@ export function personRay(p: PersonLabel, s: Pick<Sample, "camera">): number {
   if (finite(r) && r.length >= 3 && r[2] > 0) return rayYaw(r[0], r[2]);
   const q = finite(p.joints2d[0]) && p.joints2d[0]?.length >= 2 ? p.joints2d[0] : [(p.box[0] + p.box[2]) / 2];
   return rayYaw((q[0] - s.camera.cx) / s.camera.fx, 1);
+}
+
+/**
+ * Who stands behind whom (regressor.ts `ModelConfig.partner`): pairs of people whose box centres are
+ * within `maxPx` (model px, Chebyshev distance) of each other. Of a pair, the one with more visible
+ * joints is in front (then the larger box, then the first listed). Nearest pairs first, each person
+ * is at most one front person's partner and each front person has at most one.
+ * @returns per person, the index of its partner, or -1
+ */
+export function partnerPairs(people: readonly { box: readonly number[]; visible: readonly number[] }[], centres: readonly { cx: number; cy: number }[], maxPx: number): number[] {
+  const out = people.map(() => -1), taken = people.map(() => false);
+  const vis = people.map((p) => p.visible.reduce((a, v) => a + v, 0));
+  const area = people.map((p) => (p.box[2] - p.box[0]) * (p.box[3] - p.box[1]));
+  const pairs: { front: number; back: number; d: number }[] = [];
+  for (let i = 0; i < people.length; i++) {
+    for (let j = i + 1; j < people.length; j++) {
+      const d = Math.max(Math.abs(centres[i].cx - centres[j].cx), Math.abs(centres[i].cy - centres[j].cy));
+      if (d >= maxPx) continue;
+      const iFront = vis[i] !== vis[j] ? vis[i] > vis[j] : area[i] >= area[j];
+      pairs.push(iFront ? { front: i, back: j, d } : { front: j, back: i, d });
+    }
+  }
+  pairs.sort((a, b) => a.d - b.d || a.front - b.front || a.back - b.back);
+  for (const { front, back } of pairs) {
+    if (out[front] >= 0 || taken[back]) continue;
+    out[front] = back;
+    taken[back] = true;
+  }
+  return out;
 }
 
 /** The centre cell and heatmap sigma of a box (model px). */
@@ -263,11 +300,13 @@ export function buildBatch(samples: readonly Sample[], geom: ModelGeometry, cfg:
   const j2 = new Float32Array(P * J * 2), m2 = new Float32Array(P * J), j3 = new Float32Array(P * J * 3), m3 = new Float32Array(P * J);
   const yawBin = new Float32Array(P * YAW_BINS), yawRes = new Float32Array(P), tilt = new Float32Array(P * 6), maskOrient = new Float32Array(P);
   const depth = new Float32Array(P), maskDepth = new Float32Array(P), betas = new Float32Array(P * NUM_BETAS), maskShape = new Float32Array(P);
+  const pPresent = new Float32Array(P), pBox = new Float32Array(P * 4), pJ3 = new Float32Array(P * J * 3), pM3 = new Float32Array(P * J);
   samples.forEach((s, b) => {
     const sx = S / s.width, sy = S / s.height;
     const ws = usable[b].map((p) => cfg.sourceWeight[p.source]);
     imageWeight[b] = ws.length ? ws.reduce((a, c) => a + c, 0) / ws.length : cfg.sourceWeight.gt;
     const centres = usable[b].map((p) => centreOf(p.box, sx, sy, geom, cfg));
+    const partner = partnerPairs(usable[b], centres, cfg.partnerPx);
     usable[b].forEach((p, m) => {
       const c = centres[m];
       // The gaussian on the stride-4 heat grid, packed space-to-depth into the G x G cells (regressor.ts
@@ -318,6 +357,17 @@ export function buildBatch(samples: readonly Sample[], geom: ModelGeometry, cfg:
           betas.set(p.shape, k * NUM_BETAS);
           maskShape[k] = 1;
         }
+        if (partner[m] >= 0) {
+          const q = usable[b][partner[m]], cq = centres[partner[m]];
+          pPresent[k] = 1;
+          pBox.set([cq.cx / geom.stride - jx, cq.cy / geom.stride - jy, cq.w / S, cq.h / S], k * 4);
+          for (let j = 0; j < J; j++) {
+            if (q.has3d && finite(q.joints3dRel[j])) {
+              pJ3.set(q.joints3dRel[j], (k * J + j) * 3);
+              pM3[k * J + j] = 1;
+            }
+          }
+        }
       });
     });
   });
@@ -341,6 +391,10 @@ export function buildBatch(samples: readonly Sample[], geom: ModelGeometry, cfg:
     maskDepth: tf.tensor1d(maskDepth),
     betas: tf.tensor2d(betas, [P, NUM_BETAS]),
     maskShape: tf.tensor1d(maskShape),
+    partnerPresent: tf.tensor1d(pPresent),
+    partnerBox: tf.tensor2d(pBox, [P, 4]),
+    partner3d: tf.tensor3d(pJ3, [P, J, 3]),
+    partnerMask3d: tf.tensor2d(pM3, [P, J]),
     numPeople: usable.reduce((n, u) => n + u.length, 0),
     skipped,
   };
