@@ -30,6 +30,8 @@ const CANDIDATES: Record<string, Partial<ModelConfig>> = {
   fine1p: { widths: [16, 32, 64], depths: [0, 1, 1], contextWidth: 128, contextDepth: 3, headWidth: 128, headDepth: 1, headKernel: 1, fineWidth: 32, fineParams: true },
   // fine1 with a stride-4 path twice as wide (64 channels): more capacity where the heat and box are made (section 24).
   fine1w64: { widths: [16, 32, 64], depths: [0, 1, 1], contextWidth: 128, contextDepth: 3, headWidth: 128, headDepth: 1, headKernel: 1, fineWidth: 64 },
+  // fine1 with partner rows: each row also regresses the person behind its own (`partner`, section 25).
+  fine1pr: { widths: [16, 32, 64], depths: [0, 1, 1], contextWidth: 128, contextDepth: 3, headWidth: 128, headDepth: 1, headKernel: 1, fineWidth: 32, partner: true },
 };
 
 function median(xs: number[]): number {
