@@ -24,6 +24,9 @@
  *   (an auxiliary head: it learned faster than the body-model path in short runs, and a direct
  *   output beside the body model's costs 51 channels of a 1x1 conv), and the torso's orientation
  *   (8 yaw-class logits, 8 residuals, a 6D tilt).
+ * - Optional partner rows (`partner`, off): 56 more channels per row for the person right behind the
+ *   row's own, whom the stride-4 peaks cannot separate; at full length they placed such people but
+ *   could not score them, so they are off (docs/model-notes.md section 25).
  * - Orientation is split from articulation (lib/body/orientation.ts says why): both 3D outputs are
  *   the pose in the person's torso frame, and the frame's rotation in camera axes is a yaw class
  *   relative to the viewing ray, a residual and a tilt.
@@ -48,7 +51,7 @@
  *
  * Coordinates: OpenCV camera axes (x right, y down, z forward), metres; image px with (0, 0) at the
  * top-left corner of the top-left pixel (records.ts). Legend: B batch, N people, S input side px,
- * G = S / 8 grid side, C = 265 map channels.
+ * G = S / 8 grid side, C = 265 map channels (321 with partner rows).
  */
 import * as tf from "@tensorflow/tfjs";
 import { BODY_TO_H36M, NUM_BODY_JOINTS, NUM_EVAL_JOINTS } from "../body/joints";
