@@ -359,7 +359,7 @@ function decodeAt(heatMaps: tf.Tensor4D, gatherRows: (cells: number[]) => Float3
   const rel = j.dataSync();
   tf.dispose([r, j]);
   const ch = (n: number, c: number) => rows[n * C + c];
-  const partners: { image: number; front: readonly number[]; person: PersonLabel }[] = [];
+  const partners: Partner[] = [];
   flat.forEach((p, n) => {
     const cam = cameras[p.image];
     const sx = S / cam.width, sy = S / cam.height;
@@ -370,10 +370,7 @@ function decodeAt(heatMaps: tf.Tensor4D, gatherRows: (cells: number[]) => Float3
     const bx = (1 - wHeat) * (ix + ch(n, o)) * st + wHeat * ((p.hx ?? 0) + 0.5) * hs;
     const by = (1 - wHeat) * (iy + ch(n, o + 1)) * st + wHeat * ((p.hy ?? 0) + 0.5) * hs;
     const bw = ch(n, sz) * N, bh = ch(n, sz + 1) * N;
-    const box: [number, number, number, number] = [
-      Math.max(0, (bx - bw / 2) / sx), Math.max(0, (by - bh / 2) / sy),
-      Math.min(cam.width, (bx + bw / 2) / sx), Math.min(cam.height, (by + bh / 2) / sy),
-    ];
+    const box = imageBox(bx, by, bw, bh, sx, sy, cam);
     const reg2d = Array.from({ length: J }, (_, j) => [(ccx + ch(n, j2 + 2 * j) * N) / sx, (ccy + ch(n, j2 + 2 * j + 1) * N) / sy]);
     // The net reads depth from apparent size in its own px: z = exp(code) * (focal in canvas px) / N.
     const z = Math.exp(ch(n, dc)) * (cam.fx / cam.width) * (S / N);
@@ -410,11 +407,11 @@ function decodeAt(heatMaps: tf.Tensor4D, gatherRows: (cells: number[]) => Float3
       joints3dRel = rotateJoints(composeFrame(best, res, tilt, rayYaw(root[0], root[2])), canonical);
     } else joints3dRel = turn(best);
     const joints3d = joints3dRel.map((q) => [q[0] + root[0], q[1] + root[1], q[2] + root[2]]);
-    const joints2d = opts.joints2d === "regressed" ? reg2d : joints3d.map((q) => [(cam.fx * q[0]) / q[2] + cam.cx, (cam.fy * q[1]) / q[2] + cam.cy]);
+    const joints2d = opts.joints2d === "regressed" ? reg2d : project(joints3d, cam);
     result[p.image].push({
       box,
       joints2d,
-      visible: joints2d.map((q) => (q[0] >= 0 && q[0] < cam.width && q[1] >= 0 && q[1] < cam.height ? 1 : 0)),
+      visible: inImage(joints2d, cam),
       joints3d,
       joints3dRel,
       shape: Array.from({ length: MAP.betas[1] }, (_, k) => ch(n, be + k)),
@@ -435,22 +432,19 @@ function decodeAt(heatMaps: tf.Tensor4D, gatherRows: (cells: number[]) => Float3
    * as regressed (camera axes). Its absolute position is a guess: the pelvis on the ray through its box
    * centre at the front person's depth, so its 2D joints are not a label (has2d false).
    */
-  function partnerOf(n: number, p: Peak, front: readonly number[], z: number, cam: CameraIntrinsics): { image: number; front: readonly number[]; person: PersonLabel } {
+  function partnerOf(n: number, p: Peak, front: readonly number[], z: number, cam: CameraIntrinsics): Partner {
     const sx = S / cam.width, sy = S / cam.height, ix = p.cell % G, iy = Math.floor(p.cell / G);
     const [o, sz] = [PARTNER.boxOffset[0], PARTNER.boxSize[0]];
     const bx = (ix + ch(n, o)) * st, by = (iy + ch(n, o + 1)) * st, bw = ch(n, sz) * N, bh = ch(n, sz + 1) * N;
-    const box: [number, number, number, number] = [
-      Math.max(0, (bx - bw / 2) / sx), Math.max(0, (by - bh / 2) / sy),
-      Math.min(cam.width, (bx + bw / 2) / sx), Math.min(cam.height, (by + bh / 2) / sy),
-    ];
+    const box = imageBox(bx, by, bw, bh, sx, sy, cam);
     const joints3dRel = Array.from({ length: J }, (_, j) => [0, 1, 2].map((d) => ch(n, PARTNER.joints3d[0] + 3 * j + d)));
     const root = [((bx / sx - cam.cx) / cam.fx) * z, ((by / sy - cam.cy) / cam.fy) * z, z];
     const joints3d = joints3dRel.map((q) => [q[0] + root[0], q[1] + root[1], q[2] + root[2]]);
-    const joints2d = joints3d.map((q) => [(cam.fx * q[0]) / q[2] + cam.cx, (cam.fy * q[1]) / q[2] + cam.cy]);
+    const joints2d = project(joints3d, cam);
     const person: PersonLabel = {
       box,
       joints2d,
-      visible: joints2d.map((q) => (q[0] >= 0 && q[0] < cam.width && q[1] >= 0 && q[1] < cam.height ? 1 : 0)),
+      visible: inImage(joints2d, cam),
       joints3d,
       joints3dRel,
       shape: [],
@@ -465,12 +459,34 @@ function decodeAt(heatMaps: tf.Tensor4D, gatherRows: (cells: number[]) => Float3
   }
 }
 
+/** A box centred at (bx, by) of size bw x bh in model px, in the image's px, clipped to the image. */
+function imageBox(bx: number, by: number, bw: number, bh: number, sx: number, sy: number, cam: CameraIntrinsics): [number, number, number, number] {
+  return [Math.max(0, (bx - bw / 2) / sx), Math.max(0, (by - bh / 2) / sy), Math.min(cam.width, (bx + bw / 2) / sx), Math.min(cam.height, (by + bh / 2) / sy)];
+}
+
+/** Pinhole projection of camera-frame joints to image px (records.ts's joints2d). */
+function project(joints3d: readonly number[][], cam: CameraIntrinsics): number[][] {
+  return joints3d.map((q) => [(cam.fx * q[0]) / q[2] + cam.cx, (cam.fy * q[1]) / q[2] + cam.cy]);
+}
+
+/** 1 where a 2D joint falls inside the image. */
+function inImage(joints2d: readonly number[][], cam: CameraIntrinsics): number[] {
+  return joints2d.map((q) => (q[0] >= 0 && q[0] < cam.width && q[1] >= 0 && q[1] < cam.height ? 1 : 0));
+}
+
+/** A decoded partner: its image, the box of its front person (the one it may overlap), the person. */
+interface Partner {
+  image: number;
+  front: readonly number[];
+  person: PersonLabel;
+}
+
 /**
  * Peak people plus the partners scoring >= threshold, best first, at most maxPeople per image. A partner
  * whose box overlaps (IoU >= 0.5) anyone found but its own front person, or a better partner, is the
  * same person found twice and is dropped.
  */
-function addPartners(result: PersonLabel[][], partners: readonly { image: number; front: readonly number[]; person: PersonLabel }[], threshold: number, maxPeople: number): PersonLabel[][] {
+function addPartners(result: PersonLabel[][], partners: readonly Partner[], threshold: number, maxPeople: number): PersonLabel[][] {
   const byScore = partners.filter((q) => q.person.score >= threshold).sort((a, b) => b.person.score - a.person.score);
   for (const q of byScore) {
     const here = result[q.image];

@@ -265,12 +265,6 @@ export interface Losses {
   total: tf.Scalar;
 }
 
-/**
- * All terms for the model's output maps and a batch's targets. The per-person parameters are read at
- * each person's regression cells (`regressAt`) by `slotRows` above, and only
- * those people go through the body model. Returns new tensors (the caller disposes them).
- * @param maps [B, G, G, 240] raw model output
- */
 /** The partner terms (see the header); zeros when the maps have no partner rows. */
 function partnerTerms(rows: tf.Tensor2D, batch: Batch, boxScale: tf.Tensor1D): Record<"partner" | "partnerBox" | "partner3d", tf.Scalar> {
   const [P, C] = rows.shape;
@@ -288,6 +282,12 @@ function partnerTerms(rows: tf.Tensor2D, batch: Batch, boxScale: tf.Tensor1D): R
   };
 }
 
+/**
+ * All terms for the model's output maps and a batch's targets. The per-person parameters are read at
+ * each person's regression cells (`regressAt`) by `slotRows` above, and only
+ * those people go through the body model. Returns new tensors (the caller disposes them).
+ * @param maps [B, G, G, 240] raw model output
+ */
 export function computeLosses(maps: tf.Tensor, batch: Batch, cfg: LossConfig): Losses {
   const out = tf.tidy(() => {
     const [B, G] = maps.shape;
