@@ -301,6 +301,8 @@ export function buildBatch(samples: readonly Sample[], geom: ModelGeometry, cfg:
   const yawBin = new Float32Array(P * YAW_BINS), yawRes = new Float32Array(P), tilt = new Float32Array(P * 6), maskOrient = new Float32Array(P);
   const depth = new Float32Array(P), maskDepth = new Float32Array(P), betas = new Float32Array(P * NUM_BETAS), maskShape = new Float32Array(P);
   const pPresent = new Float32Array(P), pBox = new Float32Array(P * 4), pJ3 = new Float32Array(P * J * 3), pM3 = new Float32Array(P * J);
+  // A box target as the map's box channels: its centre minus cell (jx, jy)'s top-left corner (cells), its size / S.
+  const cellBox = (c: Centre, jx: number, jy: number) => [c.cx / geom.stride - jx, c.cy / geom.stride - jy, c.w / S, c.h / S];
   samples.forEach((s, b) => {
     const sx = S / s.width, sy = S / s.height;
     const ws = usable[b].map((p) => cfg.sourceWeight[p.source]);
@@ -328,7 +330,7 @@ export function buildBatch(samples: readonly Sample[], geom: ModelGeometry, cfg:
         cellIndex[k] = (b * G + jy) * G + jx;
         personMask[k] = 1;
         weight[k] = ws[m];
-        box.set([c.cx / geom.stride - jx, c.cy / geom.stride - jy, c.w / S, c.h / S], k * 4);
+        box.set(cellBox(c, jx, jy), k * 4);
         const ccx = (jx + 0.5) * geom.stride, ccy = (jy + 0.5) * geom.stride;
         if (orient && (r === 0 || cfg.orientAt === "all")) {
           yawBin[k * YAW_BINS + orient.bin] = 1;
@@ -360,7 +362,7 @@ export function buildBatch(samples: readonly Sample[], geom: ModelGeometry, cfg:
         if (partner[m] >= 0) {
           const q = usable[b][partner[m]], cq = centres[partner[m]];
           pPresent[k] = 1;
-          pBox.set([cq.cx / geom.stride - jx, cq.cy / geom.stride - jy, cq.w / S, cq.h / S], k * 4);
+          pBox.set(cellBox(cq, jx, jy), k * 4);
           for (let j = 0; j < J; j++) {
             if (q.has3d && finite(q.joints3dRel[j])) {
               pJ3.set(q.joints3dRel[j], (k * J + j) * 3);
