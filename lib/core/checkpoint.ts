@@ -64,6 +64,8 @@ export async function saveCheckpoint(
       modelTopology: art.modelTopology,
       trainingConfig: art.trainingConfig,
       weightsManifest: [{ paths: ["weights.bin"], weights: art.weightSpecs ?? [] }],
+      // What the maps mean beyond the topology (regressor.ts boxAnchorY); absent for the default recipe.
+      ...(art.userDefinedMetadata ? { userDefinedMetadata: art.userDefinedMetadata } : {}),
     };
     writeFileSync(join(tmp, "model.json"), JSON.stringify(modelJson));
     writeFileSync(join(tmp, "weights.bin"), weightBytes(art.weightData));
@@ -79,7 +81,7 @@ export function fileLoadHandler(dir: string): tf.io.IOHandler {
   return {
     load: async () => {
       const modelPath = join(dir, "model.json");
-      const mj = readJson<{ modelTopology?: unknown; weightsManifest?: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] }>(modelPath);
+      const mj = readJson<{ modelTopology?: unknown; weightsManifest?: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[]; userDefinedMetadata?: {} }>(modelPath);
       if (!mj.modelTopology) throw new Error(`${modelPath}: missing field "modelTopology"`);
       if (!Array.isArray(mj.weightsManifest)) throw new Error(`${modelPath}: missing field "weightsManifest"`);
       const weightSpecs = mj.weightsManifest.flatMap((g) => g.weights);
@@ -94,7 +96,7 @@ export function fileLoadHandler(dir: string): tf.io.IOHandler {
       if (weightData.byteLength !== expected) {
         throw new Error(`${join(dir, "weights.bin")}: ${weightData.byteLength} bytes, but model.json's weightsManifest needs ${expected}`);
       }
-      return { modelTopology: mj.modelTopology as object, weightSpecs, weightData };
+      return { modelTopology: mj.modelTopology as object, weightSpecs, weightData, ...(mj.userDefinedMetadata ? { userDefinedMetadata: mj.userDefinedMetadata } : {}) };
     },
   };
 }

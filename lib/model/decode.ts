@@ -348,7 +348,7 @@ function decodeAt(heatMaps: tf.Tensor4D, gatherRows: (cells: number[]) => Float3
   const result: PersonLabel[][] = peaks.map(() => []);
   if (flat.length === 0) return result;
   // S: the canvas the maps cover; N: the side the weights learned sizes in (S unless upscaled).
-  const J = NUM_EVAL_JOINTS, S = geom.inputSize, N = geom.trainedSize ?? S, st = geom.stride, C = geom.channels ?? MAP_CHANNELS;
+  const J = NUM_EVAL_JOINTS, S = geom.inputSize, N = geom.trainedSize ?? S, st = geom.stride, C = geom.channels ?? MAP_CHANNELS, anchorY = geom.anchorY ?? 0.5;
   const peakRows = gatherRows(flat.map((p) => p.image * G * G + p.cell));
   const rows = opts.cells === "block" || opts.cells === "blockPose" ? blockRows(peakRows, flat, G, C, gatherRows, opts.cells === "blockPose") : peakRows;
   const [r, j] = tf.tidy(() => {
@@ -370,7 +370,7 @@ function decodeAt(heatMaps: tf.Tensor4D, gatherRows: (cells: number[]) => Float3
     const bx = (1 - wHeat) * (ix + ch(n, o)) * st + wHeat * ((p.hx ?? 0) + 0.5) * hs;
     const by = (1 - wHeat) * (iy + ch(n, o + 1)) * st + wHeat * ((p.hy ?? 0) + 0.5) * hs;
     const bw = ch(n, sz) * N, bh = ch(n, sz + 1) * N;
-    const box = imageBox(bx, by, bw, bh, sx, sy, cam);
+    const box = imageBox(bx, by, bw, bh, sx, sy, cam, anchorY);
     const reg2d = Array.from({ length: J }, (_, j) => [(ccx + ch(n, j2 + 2 * j) * N) / sx, (ccy + ch(n, j2 + 2 * j + 1) * N) / sy]);
     // The net reads depth from apparent size in its own px: z = exp(code) * (focal in canvas px) / N.
     const z = Math.exp(ch(n, dc)) * (cam.fx / cam.width) * (S / N);
@@ -436,9 +436,10 @@ function decodeAt(heatMaps: tf.Tensor4D, gatherRows: (cells: number[]) => Float3
     const sx = S / cam.width, sy = S / cam.height, ix = p.cell % G, iy = Math.floor(p.cell / G);
     const [o, sz] = [PARTNER.boxOffset[0], PARTNER.boxSize[0]];
     const bx = (ix + ch(n, o)) * st, by = (iy + ch(n, o + 1)) * st, bw = ch(n, sz) * N, bh = ch(n, sz + 1) * N;
-    const box = imageBox(bx, by, bw, bh, sx, sy, cam);
+    const box = imageBox(bx, by, bw, bh, sx, sy, cam, anchorY);
     const joints3dRel = Array.from({ length: J }, (_, j) => [0, 1, 2].map((d) => ch(n, PARTNER.joints3d[0] + 3 * j + d)));
-    const root = [((bx / sx - cam.cx) / cam.fx) * z, ((by / sy - cam.cy) / cam.fy) * z, z];
+    const byCentre = by + (0.5 - anchorY) * bh; // the ray through the box's middle, wherever its anchor is
+    const root = [((bx / sx - cam.cx) / cam.fx) * z, ((byCentre / sy - cam.cy) / cam.fy) * z, z];
     const joints3d = joints3dRel.map((q) => [q[0] + root[0], q[1] + root[1], q[2] + root[2]]);
     const joints2d = project(joints3d, cam);
     const person: PersonLabel = {
@@ -459,9 +460,12 @@ function decodeAt(heatMaps: tf.Tensor4D, gatherRows: (cells: number[]) => Float3
   }
 }
 
-/** A box centred at (bx, by) of size bw x bh in model px, in the image's px, clipped to the image. */
-function imageBox(bx: number, by: number, bw: number, bh: number, sx: number, sy: number, cam: CameraIntrinsics): [number, number, number, number] {
-  return [Math.max(0, (bx - bw / 2) / sx), Math.max(0, (by - bh / 2) / sy), Math.min(cam.width, (bx + bw / 2) / sx), Math.min(cam.height, (by + bh / 2) / sy)];
+/**
+ * The box of size bw x bh whose anchor is (bx, by), model px (`anchorY` of the height from its top,
+ * ModelGeometry; 0.5 = centred there), in the image's px, clipped to the image.
+ */
+function imageBox(bx: number, by: number, bw: number, bh: number, sx: number, sy: number, cam: CameraIntrinsics, anchorY: number): [number, number, number, number] {
+  return [Math.max(0, (bx - bw / 2) / sx), Math.max(0, (by - anchorY * bh) / sy), Math.min(cam.width, (bx + bw / 2) / sx), Math.min(cam.height, (by + (1 - anchorY) * bh) / sy)];
 }
 
 /** Pinhole projection of camera-frame joints to image px (records.ts's joints2d). */

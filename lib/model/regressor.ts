@@ -104,6 +104,16 @@ export interface ModelConfig {
    * person; a row can (docs/model-notes.md section 25). Off by default.
    */
   partner?: boolean;
+  /**
+   * Where in its box a person's heat peak and regression row sit, as a fraction of the box height from
+   * its top (x is always the box's middle). 0.5 is the box centre (CenterNet). Why another value: a
+   * partly hidden studio person's label box is the box of its visible pixels, often the head and
+   * shoulders above someone in front, and that box's centre then lies on the front person's pixels,
+   * where nothing of the hidden person is to be seen. A point near the top (0.2: the neck of a whole
+   * body) lies on the person's own head or shoulders (docs/model-notes.md section 26). It changes what
+   * the maps mean, so it travels with the weights (the model's user-defined metadata, `modelGeometry`).
+   */
+  boxAnchorY?: number;
   /** Detections below this score are dropped at decoding (the report's pseudo-label threshold is 0.5). */
   scoreThreshold: number;
   /** At most this many people per image at decoding (the world's busiest scenes have 8). */
@@ -122,6 +132,7 @@ export const DEFAULT_MODEL: ModelConfig = {
   fineWidth: 32,
   fineParams: false,
   partner: false,
+  boxAnchorY: 0.5,
   scoreThreshold: 0.5,
   maxPeople: 8,
 };
@@ -284,6 +295,10 @@ export function buildRegressor(cfg: ModelConfig = DEFAULT_MODEL, seed = 0): tf.L
   const maps = tf.layers.concatenate({ name: "maps" }).apply([heat, params]) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: maps, name: "regressor" });
   setHeadBiases(model, heatCh, C);
+  const anchorY = cfg.boxAnchorY ?? 0.5;
+  if (!(anchorY > 0 && anchorY < 1)) throw new Error(`model: boxAnchorY must be in (0, 1), got ${anchorY}`);
+  // Only a non-default anchor is written, so that models of the default recipe save as before.
+  if (anchorY !== 0.5) model.setUserDefinedMetadata({ boxAnchorY: anchorY });
   return model;
 }
 
@@ -332,9 +347,11 @@ export interface ModelGeometry {
   trainedSize?: number;
   /** Map channels: MAP_CHANNELS, or with partner rows (`ModelConfig.partner`) MAP_CHANNELS + PARTNER_CHANNELS. Default MAP_CHANNELS. */
   channels?: number;
+  /** `ModelConfig.boxAnchorY`: where in its box a person's peak sits, as a fraction of the height from the top. Default 0.5. */
+  anchorY?: number;
 }
 
-/** Input size, grid and stride, read from a built or loaded model. */
+/** Input size, grid and stride (and the box anchor, from its metadata), read from a built or loaded model. */
 export function modelGeometry(model: tf.LayersModel): ModelGeometry {
   const inShape = model.inputs[0].shape;
   const outShape = model.outputs[0].shape;
@@ -343,7 +360,10 @@ export function modelGeometry(model: tf.LayersModel): ModelGeometry {
   if (S == null || G == null || inShape[2] !== S || outShape[2] !== G || (C !== MAP_CHANNELS && C !== MAP_CHANNELS + PARTNER_CHANNELS)) {
     throw new Error(`model: expected input [B, S, S, 3] and output [B, G, G, ${MAP_CHANNELS} or ${MAP_CHANNELS + PARTNER_CHANNELS}], got ${JSON.stringify(inShape)} -> ${JSON.stringify(outShape)}`);
   }
-  return { inputSize: S, grid: G, stride: S / G, channels: C };
+  const meta = model.getUserDefinedMetadata() as { boxAnchorY?: unknown } | undefined;
+  const anchorY = meta?.boxAnchorY ?? 0.5;
+  if (typeof anchorY !== "number" || !(anchorY > 0 && anchorY < 1)) throw new Error(`model: metadata boxAnchorY must be a number in (0, 1), got ${JSON.stringify(anchorY)}`);
+  return { inputSize: S, grid: G, stride: S / G, channels: C, anchorY };
 }
 
 /**

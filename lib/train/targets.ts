@@ -236,9 +236,14 @@ export function partnerPairs(people: readonly { box: readonly number[]; visible:
   return out;
 }
 
-/** The centre cell and heatmap sigma of a box (model px). */
+/**
+ * The "centre" of a box (model px): its anchor point (`ModelConfig.boxAnchorY` of the height from the
+ * top; the middle by default), that point's cell, and the heatmap sigma.
+ */
 function centreOf(box: readonly number[], sx: number, sy: number, geom: ModelGeometry, cfg: LossConfig) {
-  const cx = ((box[0] + box[2]) / 2) * sx, cy = ((box[1] + box[3]) / 2) * sy;
+  const a = geom.anchorY ?? 0.5;
+  // At 0.5 the original expression, so that the default recipe's targets stay bit for bit what they were.
+  const cx = ((box[0] + box[2]) / 2) * sx, cy = (a === 0.5 ? (box[1] + box[3]) / 2 : box[1] + a * (box[3] - box[1])) * sy;
   const w = (box[2] - box[0]) * sx, h = (box[3] - box[1]) * sy;
   const clampCell = (v: number) => Math.min(geom.grid - 1, Math.max(0, Math.floor(v / geom.stride)));
   const ix = clampCell(cx), iy = clampCell(cy);

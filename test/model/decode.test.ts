@@ -324,7 +324,7 @@ describe("model/decode", () => {
     assert.deepEqual(fromTensor.map((ps) => ps.map((p) => p.score)), all.map((ps) => ps.map((p) => p.score)));
     x.dispose();
     assert.equal(tf.memory().numTensors, before);
-    assert.deepEqual(modelGeometry(model), { inputSize: 32, grid: 4, stride: 8, channels: MAP_CHANNELS });
+    assert.deepEqual(modelGeometry(model), { inputSize: 32, grid: 4, stride: 8, channels: MAP_CHANNELS, anchorY: 0.5 });
     model.dispose();
   });
 });

@@ -21,7 +21,7 @@ describe("model/regressor", () => {
     for (const cfg of [TINY_MODEL, { ...TINY_MODEL, fineWidth: 8 }, { ...DEFAULT_MODEL, inputSize: 96 }, DEFAULT_MODEL, { ...DEFAULT_MODEL, fineWidth: 0 }]) {
       const model = buildRegressor(cfg);
       const S = cfg.inputSize;
-      assert.deepEqual(modelGeometry(model), { inputSize: S, grid: S / 8, stride: 8, channels: MAP_CHANNELS });
+      assert.deepEqual(modelGeometry(model), { inputSize: S, grid: S / 8, stride: 8, channels: MAP_CHANNELS, anchorY: 0.5 });
       const y = tf.tidy(() => model.predict(tf.zeros([2, S, S, 3])) as tf.Tensor);
       assert.deepEqual(y.shape, [2, S / 8, S / 8, MAP_CHANNELS]);
       y.dispose();

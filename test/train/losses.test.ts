@@ -119,7 +119,7 @@ describe("train/losses", () => {
     let maps: tf.Variable, model: tf.LayersModel;
     before(() => {
       model = buildRegressor(TINY_MODEL, 2);
-      assert.deepEqual(modelGeometry(model), { ...geom, channels: MAP_CHANNELS });
+      assert.deepEqual(modelGeometry(model), { ...geom, channels: MAP_CHANNELS, anchorY: 0.5 });
       maps = tf.variable(tf.tidy(() => (model.predict(tf.randomUniform([3, 32, 32, 3], 0, 1, "float32", 4)) as tf.Tensor).add(tf.randomNormal([3, 4, 4, MAP_CHANNELS], 0, 0.3, "float32", 5))));
     });
     after(() => {
