@@ -297,8 +297,7 @@ export function buildRegressor(cfg: ModelConfig = DEFAULT_MODEL, seed = 0): tf.L
   const maps = tf.layers.concatenate({ name: "maps" }).apply([heat, params]) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: maps, name: "regressor" });
   setHeadBiases(model, heatCh, C);
-  const anchorY = cfg.boxAnchorY ?? 0.5;
-  if (!(anchorY > 0 && anchorY < 1)) throw new Error(`model: boxAnchorY must be in (0, 1), got ${anchorY}`);
+  const anchorY = checkedAnchorY(cfg.boxAnchorY ?? 0.5, "boxAnchorY");
   // Only a non-default anchor is written, so that models of the default recipe save as before.
   if (anchorY !== 0.5) model.setUserDefinedMetadata({ boxAnchorY: anchorY });
   return model;
@@ -363,9 +362,13 @@ export function modelGeometry(model: tf.LayersModel): ModelGeometry {
     throw new Error(`model: expected input [B, S, S, 3] and output [B, G, G, ${MAP_CHANNELS} or ${MAP_CHANNELS + PARTNER_CHANNELS}], got ${JSON.stringify(inShape)} -> ${JSON.stringify(outShape)}`);
   }
   const meta = model.getUserDefinedMetadata() as { boxAnchorY?: unknown } | undefined;
-  const anchorY = meta?.boxAnchorY ?? 0.5;
-  if (typeof anchorY !== "number" || !(anchorY > 0 && anchorY < 1)) throw new Error(`model: metadata boxAnchorY must be a number in (0, 1), got ${JSON.stringify(anchorY)}`);
-  return { inputSize: S, grid: G, stride: S / G, channels: C, anchorY };
+  return { inputSize: S, grid: G, stride: S / G, channels: C, anchorY: checkedAnchorY(meta?.boxAnchorY ?? 0.5, "metadata boxAnchorY") };
+}
+
+/** The one range check of a box anchor, from a config (`buildRegressor`) or a loaded model's metadata (`modelGeometry`). */
+function checkedAnchorY(v: unknown, what: string): number {
+  if (typeof v !== "number" || !(v > 0 && v < 1)) throw new Error(`model: ${what} must be in (0, 1), got ${JSON.stringify(v)}`);
+  return v;
 }
 
 /**
