@@ -101,10 +101,20 @@ export function fileLoadHandler(dir: string): tf.io.IOHandler {
   };
 }
 
-/** Load a checkpoint folder: the model plus its meta.json and config.json (if present). */
-export async function loadCheckpoint<C = unknown>(dir: string): Promise<{ model: tf.LayersModel; meta: CheckpointMeta; config?: C }> {
+/**
+ * Load a checkpoint folder: the model plus its meta.json and config.json (if present). `check` validates
+ * the loaded model (a model module's own fields, e.g. regressor.ts `modelGeometry` and its metadata);
+ * this loader knows no model's fields, so it names the file when the check throws.
+ */
+export async function loadCheckpoint<C = unknown>(dir: string, opts: { check?: (model: tf.LayersModel) => unknown } = {}): Promise<{ model: tf.LayersModel; meta: CheckpointMeta; config?: C }> {
   if (!existsSync(join(dir, "model.json"))) throw new Error(`${dir}: not a checkpoint (no model.json)`);
   const model = await tf.loadLayersModel(fileLoadHandler(dir));
+  try {
+    opts.check?.(model);
+  } catch (e) {
+    model.dispose();
+    throw new Error(`${join(dir, "model.json")}: ${(e as Error).message}`);
+  }
   const meta = existsSync(join(dir, "meta.json")) ? readJson<CheckpointMeta>(join(dir, "meta.json")) : ({ step: 0, codeVersion: "unknown", savedAt: "" } as CheckpointMeta);
   const config = existsSync(join(dir, "config.json")) ? readJson<C>(join(dir, "config.json")) : undefined;
   return { model, meta, config };

@@ -24,6 +24,7 @@ import { loadCheckpoint } from "../core/checkpoint";
 import type { Sample, SampleSource } from "../data/records";
 import { domainDataset } from "../data/datasets";
 import type { Subset } from "../data/subset";
+import { modelGeometry } from "../model/regressor";
 import { train, type TrainResult } from "../train/loop";
 import { loadPretrained, PRETRAINED_DIR } from "./pretrain";
 
@@ -92,5 +93,5 @@ export async function finetuneStage(
 
 /** Load a finished finetune's model. */
 export async function loadFinetuned(r: Pick<FinetuneResult, "checkpointDir">): Promise<tf.LayersModel> {
-  return (await loadCheckpoint(r.checkpointDir)).model;
+  return (await loadCheckpoint(r.checkpointDir, { check: modelGeometry })).model;
 }

@@ -17,7 +17,7 @@ import { paths } from "../core/paths";
 import { hasCheckpoint, loadCheckpoint } from "../core/checkpoint";
 import { getBackendInfo, initBackend } from "../core/backend";
 import { domainDataset } from "../data/datasets";
-import { buildRegressor, modelStats } from "../model/regressor";
+import { buildRegressor, modelGeometry, modelStats } from "../model/regressor";
 import { train, type TrainResult } from "../train/loop";
 import { crmhOverall, evaluateOnStudio, type StudioEvaluation, type StudioScores } from "./evaluate";
 
@@ -155,6 +155,6 @@ function shipCheckpoint(runDir: string, res: TrainResult, evaluations: StudioEva
 /** Load the shipped pretrained checkpoint (the start of every finetune). */
 export async function loadPretrained(dir = PRETRAINED_DIR): Promise<{ model: tf.LayersModel; config: Config }> {
   if (!hasCheckpoint(dir)) throw new Error(`${dir}: no pretrained checkpoint; run \`npm run pretrain\` to make one`);
-  const { model, config } = await loadCheckpoint<Config>(dir);
+  const { model, config } = await loadCheckpoint<Config>(dir, { check: modelGeometry });
   return { model, config: config! };
 }

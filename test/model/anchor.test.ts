@@ -3,7 +3,7 @@
  * the heat peak and the box offset at it, and the decoder builds the box back around it.
  */
 import { strict as assert } from "node:assert";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
@@ -31,6 +31,13 @@ describe("model/box anchor", () => {
       const { model } = await loadCheckpoint(join(dir, "ck"));
       assert.equal(modelGeometry(model).anchorY, 0.2);
       model.dispose();
+      // A bad anchor in a checkpoint's model.json: the loader's check names the file and the field.
+      const mj = JSON.parse(readFileSync(join(dir, "ck", "model.json"), "utf8"));
+      mj.userDefinedMetadata.boxAnchorY = 2;
+      writeFileSync(join(dir, "ck", "model.json"), JSON.stringify(mj));
+      const before = tf.memory().numTensors;
+      await assert.rejects(loadCheckpoint(join(dir, "ck"), { check: modelGeometry }), (e: Error) => e.message.startsWith(join(dir, "ck", "model.json") + ": ") && /metadata boxAnchorY must be in \(0, 1\), got 2/.test(e.message));
+      assert.equal(tf.memory().numTensors, before, "the rejected model is disposed");
       await saveCheckpoint(plain, join(dir, "plain"), { step: 1 });
       assert.equal(JSON.parse(readFileSync(join(dir, "plain", "model.json"), "utf8")).userDefinedMetadata, undefined);
     } finally {
