@@ -40,7 +40,8 @@ export interface Config {
     /**
      * Share of the pretrain images that are crowded scenes (lib/world/domains.ts `crowd`). 0 (default):
      * none, the data of the shipped checkpoint, bit for bit. 0.4 was tried at full length and did not
-     * find more hidden people (docs/model-notes.md section 18); it stays as an ablation knob.
+     * find more hidden people, alone (docs/model-notes.md section 18) or with partner rows (section 27);
+     * it stays as an ablation knob.
      */
     crowdShare: number;
   };

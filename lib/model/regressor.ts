@@ -26,7 +26,8 @@
  *   (8 yaw-class logits, 8 residuals, a 6D tilt).
  * - Optional partner rows (`partner`, off): 56 more channels per row for the person right behind the
  *   row's own, whom the stride-4 peaks cannot separate; at full length they placed such people but
- *   could not score them, so they are off (docs/model-notes.md section 25).
+ *   could not score them, also when trained on crowded scenes with the score's weight raised, so they
+ *   are off (docs/model-notes.md sections 25 and 27).
  * - Orientation is split from articulation (lib/body/orientation.ts says why): both 3D outputs are
  *   the pose in the person's torso frame, and the frame's rotation in camera axes is a yaw class
  *   relative to the viewing ray, a residual and a tilt.
