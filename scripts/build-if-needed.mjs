@@ -22,3 +22,5 @@ if (!existsSync(stamp) || statSync(stamp).mtimeMs < src) {
   // node_modules/.bin/tsc is tslab's bundled TypeScript 5.0: call the pinned 5.9 explicitly.
   execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.json")], { stdio: "inherit" });
 }
+// The optional oneDNN addon (rebuilt only when native/dnnlconv.cc changed; skips itself without g++/libdnnl-dev).
+execFileSync(process.execPath, [join(root, "scripts/build-native.mjs")], { stdio: "inherit" });

@@ -7,6 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { dirname } from "node:path";
+import { nativeConvStatus, registerNativeConvKernels } from "./nativeConv";
 import { registerWasmGradKernels } from "./wasmKernels";
 
 export type BackendName = "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
@@ -22,8 +23,10 @@ export interface BackendInfo {
   simd?: boolean;
   /** wasm only: threads XNNPACK uses (1 in Node: tfjs hard-wires threads off there). */
   threads?: number;
-  /** Kernels this project registered for the backend (the wasm conv gradients). */
+  /** Kernels this project registered for the backend: the wasm conv gradients, then the oneDNN convs over them. */
   customKernels: string[];
+  /** wasm only: the oneDNN conv addon's version, or why it is off (lib/core/nativeConv.ts). */
+  native?: string;
 }
 
 const NODE_PACKAGES: Partial<Record<BackendName, string>> = {
@@ -72,7 +75,7 @@ async function select(forced: BackendName | null, quiet: boolean): Promise<Backe
     try {
       const info = await start(name);
       if (!quiet) {
-        const extra = name === "wasm" ? `, SIMD ${info.simd ? "on" : "OFF"}, ${info.threads} thread(s)` : "";
+        const extra = name === "wasm" ? `, SIMD ${info.simd ? "on" : "OFF"}, ${info.threads} thread(s), native convs ${info.native}` : "";
         const kernels = info.customKernels.length ? `, custom kernels ${info.customKernels.join("+")}` : "";
         const skip = skipped.length ? `; skipped ${skipped.join(", ")}` : "";
         console.error(`tfjs backend: ${name}${extra}${kernels} (tfjs ${info.tfjsVersion})${skip}`);
@@ -107,17 +110,19 @@ async function start(name: BackendName): Promise<BackendInfo> {
   if (pkg) assertSameTfjsCore(pkg);
   const tfName = name === "tensorflow-gpu" ? "tensorflow" : name;
   // Registered after loading wasm: loading it registers wasm's own Conv2DBackpropInput over ours.
-  const customKernels = name === "wasm" ? registerWasmGradKernels() : [];
+  let customKernels = name === "wasm" ? registerWasmGradKernels() : [];
   const ok = await tf.setBackend(tfName);
   if (!ok || tf.getBackend() !== tfName) {
     throw new Error(`tf.setBackend('${tfName}') failed (tfjs is on '${tf.getBackend()}' instead; see the tfjs warning above)`);
   }
   await tf.ready();
+  // After the start: the kernels oneDNN replaces stay as fallbacks, and wasm's own need their setup run.
+  if (name === "wasm") customKernels = [...new Set([...customKernels, ...registerNativeConvKernels()])];
   return {
     name,
     tfBackend: tfName,
     tfjsVersion: tf.version.tfjs,
-    ...(wasm ? { simd: await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT") as boolean, threads: wasm.getThreadsCount() } : {}),
+    ...(wasm ? { simd: await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT") as boolean, threads: wasm.getThreadsCount(), native: nativeConvStatus() } : {}),
     customKernels,
   };
 }

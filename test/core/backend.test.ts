@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { getBackendInfo, initBackend } from "../../lib/core/backend";
+import { nativeConv } from "../../lib/core/nativeConv";
 
 /** Runs initBackend in a fresh process (the engine is per process): exit status and stderr. */
 function initInChild(env: Record<string, string | undefined>): { status: number | null; stderr: string } {
@@ -24,7 +25,7 @@ function installed(pkg: string): boolean {
 }
 
 describe("core/backend", () => {
-  it("defaults to wasm here (tfjs-node absent), with SIMD, one thread and both gradient kernels", async function () {
+  it("defaults to wasm here (tfjs-node absent), with SIMD, one thread, both gradient kernels, and oneDNN's convs where built", async function () {
     if (process.env.WB_BACKEND || installed("@tensorflow/tfjs-node") || installed("@tensorflow/tfjs-node-gpu")) this.skip();
     const info = await initBackend({ quiet: true });
     assert.equal(info.name, "wasm");
@@ -32,7 +33,9 @@ describe("core/backend", () => {
     assert.equal(info.tfjsVersion, tf.version.tfjs);
     assert.equal(info.simd, true);
     assert.equal(info.threads, 1);
-    assert.deepEqual([...info.customKernels].sort(), ["Conv2DBackpropFilter", "Conv2DBackpropInput"]);
+    const native = nativeConv() ? ["Conv2D", "FusedConv2D"] : [];
+    assert.deepEqual([...info.customKernels].sort(), ["Conv2DBackpropFilter", "Conv2DBackpropInput", ...native].sort());
+    assert.match(info.native ?? "", native.length ? /^oneDNN / : /^off: /);
   });
 
   it("is idempotent, and refuses to switch to another forced backend", async () => {
@@ -62,6 +65,8 @@ describe("core/backend", () => {
     assert.equal(r.status, 0, r.stderr);
     const lines = r.stderr.split("\n").filter((l) => l.startsWith("tfjs backend:"));
     assert.equal(lines.length, 1, r.stderr);
-    assert.match(lines[0], /^tfjs backend: wasm, SIMD on, 1 thread\(s\), custom kernels Conv2DBackpropFilter\+Conv2DBackpropInput \(tfjs 4\.\d+\.\d+\); skipped tensorflow-gpu \(@tensorflow\/tfjs-node-gpu is not installed\), tensorflow/);
+    const kernels = nativeConv() ? "native convs oneDNN [\\d.]+, custom kernels Conv2DBackpropFilter\\+Conv2DBackpropInput\\+Conv2D\\+FusedConv2D"
+      : "native convs off: .+?, custom kernels Conv2DBackpropFilter\\+Conv2DBackpropInput";
+    assert.match(lines[0], new RegExp(`^tfjs backend: wasm, SIMD on, 1 thread\\(s\\), ${kernels} \\(tfjs 4\\.\\d+\\.\\d+\\); skipped tensorflow-gpu \\(@tensorflow/tfjs-node-gpu is not installed\\), tensorflow`));
   });
 });
