@@ -30,6 +30,15 @@ const CANDIDATES: Record<string, Partial<ModelConfig>> = {
   fine1p: { widths: [16, 32, 64], depths: [0, 1, 1], contextWidth: 128, contextDepth: 3, headWidth: 128, headDepth: 1, headKernel: 1, fineWidth: 32, fineParams: true },
   // fine1 with a stride-4 path twice as wide (64 channels): more capacity where the heat and box are made (section 24).
   fine1w64: { widths: [16, 32, 64], depths: [0, 1, 1], contextWidth: 128, contextDepth: 3, headWidth: 128, headDepth: 1, headKernel: 1, fineWidth: 64 },
+  // With the oneDNN convs (section 29) the step costs half: two ways to spend it on the backbone.
+  // fine1 wider everywhere (wide1's trunk and branch) with its stride-4 path.
+  wide1f: { widths: [24, 48, 96], depths: [0, 1, 1], contextWidth: 192, contextDepth: 3, headWidth: 192, headDepth: 1, headKernel: 1, fineWidth: 32 },
+  // fine1 deeper: one more 3x3 conv at stride 4 and at stride 8, one more in the stride-16 branch.
+  deep1f: { widths: [16, 32, 64], depths: [0, 2, 2], contextWidth: 128, contextDepth: 4, headWidth: 128, headDepth: 1, headKernel: 1, fineWidth: 32 },
+  // Both: wide1f's widths with deep1f's depths.
+  big1f: { widths: [24, 48, 96], depths: [0, 2, 2], contextWidth: 192, contextDepth: 4, headWidth: 192, headDepth: 1, headKernel: 1, fineWidth: 48 },
+  // Wider again, a conv at stride 2 too.
+  big2f: { widths: [32, 64, 128], depths: [1, 2, 2], contextWidth: 256, contextDepth: 4, headWidth: 256, headDepth: 1, headKernel: 1, fineWidth: 64 },
   // fine1 with partner rows: each row also regresses the person behind its own (`partner`, section 25).
   fine1pr: { widths: [16, 32, 64], depths: [0, 1, 1], contextWidth: 128, contextDepth: 3, headWidth: 128, headDepth: 1, headKernel: 1, fineWidth: 32, partner: true },
 };
