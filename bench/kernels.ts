@@ -1,12 +1,15 @@
 /**
- * Train-step time of a small conv net on wasm with our gradient kernels vs wasm's own loop-based
- * Conv2DBackpropInput (Conv2DBackpropFilter is ours in both: wasm has none). Run by hand:
- * `node dist/bench/kernels.js`; prints a markdown table for bench/RESULTS.md.
+ * Train-step time of a small conv net on wasm with: oneDNN's convs (lib/core/nativeConv.ts, where the
+ * addon is built), our wasm gradient kernels, and wasm's own loop-based Conv2DBackpropInput
+ * (Conv2DBackpropFilter is ours there: wasm has none). Run by hand: `node dist/bench/kernels.js`;
+ * prints a markdown table for bench/RESULTS.md. The regressor's own step: `node dist/bench/profile.js`
+ * (with `WB_NATIVE=0` for the wasm kernels).
  */
 import * as tf from "@tensorflow/tfjs";
 import { cpus } from "node:os";
 import { initBackend } from "../lib/core/backend";
 import { Rng } from "../lib/core/rng";
+import { nativeConvStatus, registerNativeConvKernels, unregisterNativeConvKernels } from "../lib/core/nativeConv";
 import { registerWasmGradKernels, unregisterWasmGradKernels } from "../lib/core/wasmKernels";
 
 const BATCH = 16, SIZE = 64, CLASSES = 10;
@@ -53,18 +56,25 @@ async function main(): Promise<void> {
   const forward = () => tf.tidy(() => (net.predict(x) as tf.Tensor).dataSync());
 
   const rows: [string, { min: number; median: number }][] = [];
-  rows.push(["forward only", timeIt(forward, 10)]);
+  if (registerNativeConvKernels().length) {
+    rows.push([`forward only, oneDNN convs (${nativeConvStatus()})`, timeIt(forward, 10)]);
+    rows.push(["train step, oneDNN convs and gradients", timeIt(step, STEPS)]);
+  } else console.error(`bench/kernels: no oneDNN rows: native convs ${nativeConvStatus()}`);
+  unregisterNativeConvKernels();
+  const wasmRow = rows.length + 1;
+  rows.push(["forward only, wasm (XNNPACK)", timeIt(forward, 10)]);
   rows.push(["train step, both custom kernels", timeIt(step, STEPS)]);
   unregisterWasmGradKernels();
   registerWasmGradKernels({ backpropInput: false });
   rows.push(["train step, custom filter kernel + wasm's own Conv2DBackpropInput", timeIt(step, STEPS)]);
   registerWasmGradKernels();
+  registerNativeConvKernels();
 
   const params = net.countParams();
   console.log(`Conv net: batch ${BATCH} of ${SIZE}x${SIZE}x3, 4 conv layers + dense, ${params} params, Adam; ` +
     `backend ${info.name} (SIMD ${info.simd}, ${info.threads} thread), tfjs ${info.tfjsVersion}, Node ${process.version}, ${cpus()[0].model}. ` +
     `${STEPS} steps (10 forwards) after ${WARMUP} warm-up.\n`);
-  const base = rows[1][1].min;
+  const base = rows[wasmRow][1].min;
   console.log("| what | min ms | median ms | images/s (min) | vs both custom kernels (min) |\n|---|---:|---:|---:|---:|");
   for (const [what, t] of rows) {
     console.log(`| ${what} | ${t.min.toFixed(1)} | ${t.median.toFixed(1)} | ${(BATCH / (t.min / 1000)).toFixed(1)} | ${(t.min / base).toFixed(2)}x |`);

@@ -3,9 +3,10 @@
  * all losses with the body model, backward, Adam) on fake 128 px images under `tf.profile`, summed by
  * kernel name and by (kernel, input shapes). Run by hand: `node dist/bench/profile.js [batch]` (default
  * 8, one thread's half of the default 16-image step); docs/model-notes.md section 23 has its output.
+ * With the oneDNN convs built (lib/core/nativeConv.ts) they run; `WB_NATIVE=0` times the wasm kernels.
  */
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/core/backend";
+import { getBackendInfo, initBackend } from "../lib/core/backend";
 import { Rng } from "../lib/core/rng";
 import { DEFAULT_MODEL, buildRegressor, modelGeometry } from "../lib/model/regressor";
 import { DEFAULT_LOSS, computeLosses } from "../lib/train/losses";
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
     const a = byShape.get(key) ?? { ms: 0, n: 0 };
     byShape.set(key, { ms: a.ms + ms, n: a.n + 1 });
   }
-  console.log(`batch ${B}, ${tf.getBackend()}: step ${stepMs.toFixed(1)} ms (mean of 5 after 3), kernels ${total.toFixed(1)} ms in ${info.kernels.length} calls\n`);
+  console.log(`batch ${B}, ${tf.getBackend()} (native convs ${getBackendInfo()?.native ?? "-"}): step ${stepMs.toFixed(1)} ms (mean of 5 after 3), kernels ${total.toFixed(1)} ms in ${info.kernels.length} calls\n`);
   console.log("| kernel | ms | share of kernel time |\n|---|---:|---:|");
   for (const [n, ms] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`| ${n} | ${ms.toFixed(1)} | ${((100 * ms) / total).toFixed(1)}% |`);
   console.log("\n| kernel, input shapes | calls | ms |\n|---|---:|---:|");

@@ -83,7 +83,7 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`Regressor (DEFAULT_MODEL, lib/model/regressor.ts), backend ${info.name} (SIMD ${info.simd}, ${info.threads} thread), ` +
+  console.log(`Regressor (DEFAULT_MODEL, lib/model/regressor.ts), backend ${info.name} (SIMD ${info.simd}, ${info.threads} thread, native convs ${info.native ?? "-"}), ` +
     `tfjs ${info.tfjsVersion}, Node ${process.version}, ${cpus()[0].model} x${cpus().length}. Training: ${steps} steps of the real loop, median after 2; ` +
     `inference: predict() on 128 px images incl. resize and decoding, median of 20 (batch 1) / 5 (batch 32). Peaks are cumulative over the rows.\n`);
   console.log(`| input | params | GFLOP/img | batch | train img/s, 1 thread (step / data ms) | train img/s, ${DEFAULT_PRETRAIN.workers} threads (step / data ms) | infer ms/img, batch 1, one pass | img/s, batch 32, one pass | infer ms/img, batch 1, flip test | img/s, batch 32, flip test | peak RSS MB | live tf MB after a step |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`);

@@ -11,7 +11,8 @@
  * The tensors stay in wasm memory: each kernel allocates its output there (`makeOutput`) and the addon
  * reads and writes the heap views in place, synchronously. It is optional: without the built addon, or
  * with `WB_NATIVE=0`, the wasm kernels run as before (lib/core/wasmKernels.ts for the gradients). A call
- * the addon does not cover (NCHW, dilations, other fused activations) goes to the kernel it replaced.
+ * the addon does not cover (NCHW, dilations, other fused activations), or a geometry oneDNN has no
+ * primitive for (warned once), goes to the kernel it replaced.
  * The two paths sum in different orders, so a training run on one does not reproduce the other's
  * weights bit for bit; the checkpoint's meta records which ran (`customKernels`).
  */
@@ -96,12 +97,32 @@ function fallback(name: string, args: Parameters<tf.KernelFunc>[0]): Info {
   return k.kernelFunc(args) as Info;
 }
 
+/** Geometries oneDNN refused (no implementation for them on this CPU): they run on wasm, said once each. */
+const refused = new Set<string>();
+
+/**
+ * Runs `native`, or the replaced kernel where oneDNN has no primitive for the geometry (its error
+ * carries a status). Errors of the call itself (wrong sizes) are bugs and propagate.
+ */
+function nativeOr(name: string, args: Parameters<tf.KernelFunc>[0], key: string, native: () => Info): Info {
+  if (refused.has(key)) return fallback(name, args);
+  try {
+    return native();
+  } catch (e) {
+    const msg = (e as Error).message;
+    if (!/\(status -?\d+, geometry/.test(msg)) throw e;
+    refused.add(key);
+    console.warn(`nativeConv: oneDNN refused ${name} ${key}, running wasm's kernel for it instead: ${msg}`);
+    return fallback(name, args);
+  }
+}
+
 const conv2d: tf.KernelFunc = (args) => {
   const { inputs, attrs = {}, backend } = args;
   const { x, filter } = inputs as { x: Info; filter: Info };
   const c = convInfo(x.shape, filter.shape, attrs, [x.dtype, filter.dtype]);
   if (!c) return fallback("Conv2D", args);
-  return runNative(backend as BackendWasm, 0, c.outShape, [x, filter, null], 2, c, null, false);
+  return nativeOr("Conv2D", args, geometry(c).join(","), () => runNative(backend as BackendWasm, 0, c.outShape, [x, filter, null], 2, c, null, false));
 };
 
 const fusedConv2d: tf.KernelFunc = (args) => {
@@ -111,7 +132,7 @@ const fusedConv2d: tf.KernelFunc = (args) => {
   const c = convInfo(x.shape, filter.shape, attrs, [x.dtype, filter.dtype, ...(bias ? [bias.dtype] : [])]);
   const simpleBias = !bias || (bias.shape.length === 1 && bias.shape[0] === filter.shape[3]);
   if (!c || preluActivationWeights || !simpleBias || (activation !== "linear" && activation !== "relu")) return fallback("FusedConv2D", args);
-  return runNative(backend as BackendWasm, 0, c.outShape, [x, filter, null], 2, c, bias ?? null, activation === "relu");
+  return nativeOr("FusedConv2D", args, `${geometry(c).join(",")} ${activation}`, () => runNative(backend as BackendWasm, 0, c.outShape, [x, filter, null], 2, c, bias ?? null, activation === "relu"));
 };
 
 const backpropInput: tf.KernelFunc = (args) => {
@@ -120,7 +141,7 @@ const backpropInput: tf.KernelFunc = (args) => {
   const { inputShape } = attrs as unknown as tf.Conv2DBackpropInputAttrs;
   const c = convInfo(inputShape, filter.shape, attrs, [dy.dtype, filter.dtype]);
   if (!c) return fallback("Conv2DBackpropInput", args);
-  return runNative(backend as BackendWasm, 1, [...inputShape], [null, filter, dy], 0, c, null, false);
+  return nativeOr("Conv2DBackpropInput", args, geometry(c).join(","), () => runNative(backend as BackendWasm, 1, [...inputShape], [null, filter, dy], 0, c, null, false));
 };
 
 const backpropFilter: tf.KernelFunc = (args) => {
@@ -129,7 +150,7 @@ const backpropFilter: tf.KernelFunc = (args) => {
   const { filterShape } = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
   const c = convInfo(x.shape, filterShape, attrs, [x.dtype, dy.dtype]);
   if (!c) return fallback("Conv2DBackpropFilter", args);
-  return runNative(backend as BackendWasm, 2, [...filterShape], [x, null, dy], 1, c, null, false);
+  return nativeOr("Conv2DBackpropFilter", args, geometry(c).join(","), () => runNative(backend as BackendWasm, 2, [...filterShape], [x, null, dy], 1, c, null, false));
 };
 
 const ours: Record<string, tf.KernelFunc> = {

@@ -139,7 +139,7 @@ function shipCheckpoint(runDir: string, res: TrainResult, evaluations: StudioEva
         "",
         "Reproduce it: `npm run pretrain` (exact config: `config.json`; the training curve: `losses.csv`, `losses.png`).",
         "",
-        `- code version: ${codeVersion()}; backend: ${getBackendInfo()?.name ?? "?"}`,
+        `- code version: ${codeVersion()}; backend: ${getBackendInfo()?.name ?? "?"}${getBackendInfo()?.native ? ` (native convs ${getBackendInfo()!.native})` : ""}`,
         `- steps: ${res.step} of ${res.totalSteps} (${res.stopped === "time" ? "stopped at the time budget" : "all epochs"}); training time ${minutes.toFixed(1)} min on this 2-core machine`,
         ...(meta.emaDecay ? [`- weights.bin is the exponential moving average of the training weights (decay ${meta.emaDecay}, lib/train/ema.ts); the raw weights stay in the run's checkpoint/train-weights.bin`] : []),
         "",
