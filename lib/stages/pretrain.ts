@@ -138,6 +138,10 @@ function shipCheckpoint(runDir: string, res: TrainResult, evaluations: StudioEva
         "multi-dataset training), never on test motion (the held-out mocap segments drive only the studio).",
         "",
         "Reproduce it: `npm run pretrain` (exact config: `config.json`; the training curve: `losses.csv`, `losses.png`).",
+        // The two conv paths sum in different orders, so a rerun matches these weights only on the same one.
+        getBackendInfo()?.native?.startsWith("oneDNN")
+          ? "It ran the oneDNN convolutions (lib/core/nativeConv.ts); a rerun matches these weights bit for bit on them, not on the wasm kernels."
+          : "It ran the wasm convolution kernels; where the oneDNN addon is built, `WB_NATIVE=0 npm run pretrain` selects them, and only they give these weights bit for bit.",
         "",
         `- code version: ${codeVersion()}; backend: ${getBackendInfo()?.name ?? "?"}${getBackendInfo()?.native ? ` (native convs ${getBackendInfo()!.native})` : ""}`,
         `- steps: ${res.step} of ${res.totalSteps} (${res.stopped === "time" ? "stopped at the time budget" : "all epochs"}); training time ${minutes.toFixed(1)} min on this 2-core machine`,
