@@ -5,6 +5,8 @@
 // docs/model-notes.md section 29). lib/core/nativeConv.ts registers these as wasm kernels: the tensors stay
 // in wasm memory and this code reads and writes them in place, synchronously.
 //
+// Written against oneDNN 2.x (Debian 12's 2.6.3). oneDNN 3.x dropped the op descriptors used below, so
+// there the build fails, scripts/build-native.mjs says so, and the wasm kernels run.
 // Layouts are tfjs's: activations NHWC, filters HWIO (oneDNN's `hwio` tag), explicit pads.
 // One call = one primitive execution; primitives are cached per thread (training runs one JS thread per
 // core, each with its own cache, so nothing here is shared between threads).

@@ -34,7 +34,7 @@ const tmp = `${out}.tmp`;
 try {
   execFileSync("g++", ["-O2", "-shared", "-fPIC", "-std=c++17", "-fopenmp", `-I${headers}`, src, "-ldnnl", "-o", tmp], { stdio: "inherit" });
 } catch (e) {
-  skip(`g++ failed: ${e.message.split("\n")[0]}`);
+  skip(`g++ failed (the addon needs oneDNN 2.x): ${e.message.split("\n")[0]}`);
 }
 renameSync(tmp, out); // atomic: a half-written addon is never loaded
 console.error(`build-native: built ${out}`);

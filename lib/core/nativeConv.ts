@@ -104,7 +104,8 @@ const refused = new Set<string>();
  * Runs `native`, or the replaced kernel where oneDNN has no primitive for the geometry (its error
  * carries a status). Errors of the call itself (wrong sizes) are bugs and propagate.
  */
-function nativeOr(name: string, args: Parameters<tf.KernelFunc>[0], key: string, native: () => Info): Info {
+function nativeOr(name: string, args: Parameters<tf.KernelFunc>[0], geometryKey: string, native: () => Info): Info {
+  const key = `${name} ${geometryKey}`;
   if (refused.has(key)) return fallback(name, args);
   try {
     return native();
@@ -112,7 +113,7 @@ function nativeOr(name: string, args: Parameters<tf.KernelFunc>[0], key: string,
     const msg = (e as Error).message;
     if (!/\(status -?\d+, geometry/.test(msg)) throw e;
     refused.add(key);
-    console.warn(`nativeConv: oneDNN refused ${name} ${key}, running wasm's kernel for it instead: ${msg}`);
+    console.warn(`nativeConv: oneDNN refused ${key}, running wasm's kernel for it instead: ${msg}`);
     return fallback(name, args);
   }
 }
