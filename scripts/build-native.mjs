@@ -4,7 +4,7 @@
 // node-gyp would fetch Node's headers from nodejs.org, which these machines cannot reach, while the
 // headers ship with Node itself (include/node next to bin/node).
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, renameSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -34,6 +34,7 @@ const tmp = `${out}.tmp`;
 try {
   execFileSync("g++", ["-O2", "-shared", "-fPIC", "-std=c++17", "-fopenmp", `-I${headers}`, src, "-ldnnl", "-o", tmp], { stdio: "inherit" });
 } catch (e) {
+  rmSync(out, { force: true }); // an addon older than its source must not load in its place
   skip(`g++ failed (the addon needs oneDNN 2.x): ${e.message.split("\n")[0]}`);
 }
 renameSync(tmp, out); // atomic: a half-written addon is never loaded
