@@ -75,19 +75,6 @@ function convInfo(xShape: number[], filterShape: number[], attrs: tf.NamedAttrMa
   return c;
 }
 
-/** Allocates the output in wasm memory and runs the addon on heap views taken after that allocation (growth detaches views). */
-function runNative(be: BackendWasm, kind: 0 | 1 | 2, outShape: number[], ins: (Info | null)[], outSlot: 0 | 1 | 2, c: tf.backend_util.Conv2DInfo, bias: Info | null, relu: boolean): Info {
-  const out = be.makeOutput(outShape, "float32");
-  try {
-    const views = ins.map((t, i) => (i === outSlot ? be.typedArrayFromHeap(out) : be.typedArrayFromHeap(t!))) as Float32Array[];
-    nativeConv()!.conv(kind, views[0], views[1], views[2], bias ? be.typedArrayFromHeap(bias) as Float32Array : null, geometry(c), relu);
-    return out;
-  } catch (e) {
-    be.disposeData(out.dataId);
-    throw e;
-  }
-}
-
 /** The kernels this module replaced, so that unsupported calls and `unregisterNativeConvKernels` reach them. */
 const replaced = new Map<string, tf.KernelConfig>();
 
@@ -97,19 +84,28 @@ function fallback(name: string, args: Parameters<tf.KernelFunc>[0]): Info {
   return k.kernelFunc(args) as Info;
 }
 
-/** Geometries oneDNN refused (no implementation for them on this CPU): they run on wasm, said once each. */
+/** Kernel calls (name, geometry, fusion) oneDNN refused (no primitive on this CPU): they run on wasm, said once each. */
 const refused = new Set<string>();
 
 /**
- * Runs `native`, or the replaced kernel where oneDNN has no primitive for the geometry (its error
- * carries a status). Errors of the call itself (wrong sizes) are bugs and propagate.
+ * One kernel call through the addon: allocates the output in wasm memory and hands the addon heap views
+ * taken after that allocation (heap growth detaches views); `outSlot` is the argument the output takes.
+ * Where oneDNN has no primitive for the geometry (its error carries a status) the replaced kernel runs
+ * instead; other errors of the call (wrong sizes) are bugs and propagate.
  */
-function nativeOr(name: string, args: Parameters<tf.KernelFunc>[0], geometryKey: string, native: () => Info): Info {
-  const key = `${name} ${geometryKey}`;
+function runNative(name: string, args: Parameters<tf.KernelFunc>[0], kind: 0 | 1 | 2, outShape: number[], ins: (Info | null)[], outSlot: 0 | 1 | 2,
+  c: tf.backend_util.Conv2DInfo, fused: { bias?: Info; relu?: boolean } = {}): Info {
+  const g = geometry(c);
+  const key = `${name} ${g.join(",")}${fused.bias ? " bias" : ""}${fused.relu ? " relu" : ""}`;
   if (refused.has(key)) return fallback(name, args);
+  const be = args.backend as BackendWasm;
+  const out = be.makeOutput(outShape, "float32");
   try {
-    return native();
+    const views = ins.map((t, i) => be.typedArrayFromHeap(i === outSlot ? out : t!)) as Float32Array[];
+    nativeConv()!.conv(kind, views[0], views[1], views[2], fused.bias ? be.typedArrayFromHeap(fused.bias) as Float32Array : null, g, fused.relu ?? false);
+    return out;
   } catch (e) {
+    be.disposeData(out.dataId);
     const msg = (e as Error).message;
     if (!/\(status -?\d+, geometry/.test(msg)) throw e;
     refused.add(key);
@@ -119,39 +115,39 @@ function nativeOr(name: string, args: Parameters<tf.KernelFunc>[0], geometryKey:
 }
 
 const conv2d: tf.KernelFunc = (args) => {
-  const { inputs, attrs = {}, backend } = args;
+  const { inputs, attrs = {} } = args;
   const { x, filter } = inputs as { x: Info; filter: Info };
   const c = convInfo(x.shape, filter.shape, attrs, [x.dtype, filter.dtype]);
   if (!c) return fallback("Conv2D", args);
-  return nativeOr("Conv2D", args, geometry(c).join(","), () => runNative(backend as BackendWasm, 0, c.outShape, [x, filter, null], 2, c, null, false));
+  return runNative("Conv2D", args, 0, c.outShape, [x, filter, null], 2, c);
 };
 
 const fusedConv2d: tf.KernelFunc = (args) => {
-  const { inputs, attrs = {}, backend } = args;
+  const { inputs, attrs = {} } = args;
   const { x, filter, bias, preluActivationWeights } = inputs as { x: Info; filter: Info; bias?: Info; preluActivationWeights?: Info };
   const { activation } = attrs as unknown as tf.FusedConv2DAttrs;
   const c = convInfo(x.shape, filter.shape, attrs, [x.dtype, filter.dtype, ...(bias ? [bias.dtype] : [])]);
   const simpleBias = !bias || (bias.shape.length === 1 && bias.shape[0] === filter.shape[3]);
   if (!c || preluActivationWeights || !simpleBias || (activation !== "linear" && activation !== "relu")) return fallback("FusedConv2D", args);
-  return nativeOr("FusedConv2D", args, `${geometry(c).join(",")} ${activation}`, () => runNative(backend as BackendWasm, 0, c.outShape, [x, filter, null], 2, c, bias ?? null, activation === "relu"));
+  return runNative("FusedConv2D", args, 0, c.outShape, [x, filter, null], 2, c, { bias, relu: activation === "relu" });
 };
 
 const backpropInput: tf.KernelFunc = (args) => {
-  const { inputs, attrs = {}, backend } = args;
+  const { inputs, attrs = {} } = args;
   const { dy, filter } = inputs as { dy: Info; filter: Info };
   const { inputShape } = attrs as unknown as tf.Conv2DBackpropInputAttrs;
   const c = convInfo(inputShape, filter.shape, attrs, [dy.dtype, filter.dtype]);
   if (!c) return fallback("Conv2DBackpropInput", args);
-  return nativeOr("Conv2DBackpropInput", args, geometry(c).join(","), () => runNative(backend as BackendWasm, 1, [...inputShape], [null, filter, dy], 0, c, null, false));
+  return runNative("Conv2DBackpropInput", args, 1, [...inputShape], [null, filter, dy], 0, c);
 };
 
 const backpropFilter: tf.KernelFunc = (args) => {
-  const { inputs, attrs = {}, backend } = args;
+  const { inputs, attrs = {} } = args;
   const { x, dy } = inputs as { x: Info; dy: Info };
   const { filterShape } = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
   const c = convInfo(x.shape, filterShape, attrs, [x.dtype, dy.dtype]);
   if (!c) return fallback("Conv2DBackpropFilter", args);
-  return nativeOr("Conv2DBackpropFilter", args, geometry(c).join(","), () => runNative(backend as BackendWasm, 2, [...filterShape], [x, null, dy], 1, c, null, false));
+  return runNative("Conv2DBackpropFilter", args, 2, [...filterShape], [x, null, dy], 1, c);
 };
 
 const ours: Record<string, tf.KernelFunc> = {
