@@ -29,8 +29,10 @@ commands:
   export --method pretrained|baseline|pseudo|conf_pseudo [--seed N] [--out DIR]
                    a model's studio predictions + the ground truth in that format (default DIR results/<run>/export)
   subset [--seed N] draw the seeded labeled subset into results/subset/seed<N>/subset.json
-  pretrain [--eval-only]  (re-evaluate the shipped checkpoint only, both 3D heads)
+  pretrain [--eval-only] [--no-ship]
                    train the regressor from scratch on the pretrain domain, evaluate, ship to data/checkpoints/pretrained
+                   (--eval-only: re-evaluate the shipped checkpoint only, both 3D heads; --no-ship: keep the run
+                   in results/pretrain/<hash>/ and leave the shipped checkpoint as it is, for ablations and draws)
   docs             regenerate the README's images (docs/domains.png)
 options:
   --quick          small sizes and few steps, same code path (also WB_QUICK=1)
@@ -79,7 +81,7 @@ async function main(argv: string[]): Promise<void> {
     }
     case "pretrain":
       if (rest.includes("--eval-only")) await reevaluateCheckpoint(cfg);
-      else await pretrainStage(cfg);
+      else await pretrainStage(cfg, { ship: !rest.includes("--no-ship") });
       return;
     case "docs": {
       const out = join(paths.docs, "domains.png");

@@ -5,7 +5,8 @@
  * `npm run pretrain` trains into results/pretrain/<hash>/ (resumable: rerun the same command after an
  * interruption), evaluates the result on the studio test set next to the mean-pose baseline, and ships
  * the checkpoint with its config, training curve and metrics to data/checkpoints/pretrained/. Quick
- * mode runs the same path at a small size and never overwrites the shipped checkpoint.
+ * mode runs the same path at a small size and never overwrites the shipped checkpoint; neither does
+ * `--no-ship` (ablations and further draws of the recipe: compare them with bench/draws.ts).
  */
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -91,7 +92,7 @@ export async function pretrainStage(cfg: Config, opts: { log?: (s: string) => vo
     shipCheckpoint(runDir, res, evaluations, table);
     shippedTo = PRETRAINED_DIR;
     log(`pretrain: shipped to ${PRETRAINED_DIR}`);
-  }
+  } else if (!cfg.quick) log(`pretrain: not shipped (--no-ship); the checkpoint stays in ${res.checkpointDir}`);
   return { runDir, train: res, evaluations, shippedTo };
 }
 
