@@ -8,6 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { dirname } from "node:path";
 import { nativeConvStatus, registerNativeConvKernels } from "./nativeConv";
+import { registerWasmCopyKernels } from "./wasmCopy";
 import { registerWasmGradKernels } from "./wasmKernels";
 
 export type BackendName = "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
@@ -110,7 +111,7 @@ async function start(name: BackendName): Promise<BackendInfo> {
   if (pkg) assertSameTfjsCore(pkg);
   const tfName = name === "tensorflow-gpu" ? "tensorflow" : name;
   // Registered after loading wasm: loading it registers wasm's own Conv2DBackpropInput over ours.
-  let customKernels = name === "wasm" ? registerWasmGradKernels() : [];
+  let customKernels = name === "wasm" ? [...registerWasmGradKernels(), ...registerWasmCopyKernels()] : [];
   const ok = await tf.setBackend(tfName);
   if (!ok || tf.getBackend() !== tfName) {
     throw new Error(`tf.setBackend('${tfName}') failed (tfjs is on '${tf.getBackend()}' instead; see the tfjs warning above)`);

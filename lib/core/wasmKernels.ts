@@ -163,12 +163,57 @@ const ours: Record<string, tf.KernelConfig> = {
   Conv2DBackpropInput: { kernelName: "Conv2DBackpropInput", backendName: "wasm", kernelFunc: backpropInput },
 };
 
-/** wasm's own kernel for each name we replaced (undefined: it had none), so that it can be put back. */
-const replaced = new Map<string, tf.KernelConfig | undefined>();
+/**
+ * Kernels this project puts in place of wasm's own (or where wasm has none), which it can take out
+ * again for benchmarks and tests: the conv gradients above, and the copy kernels of ./wasmCopy.
+ */
+export class WasmKernelSet {
+  /** wasm's own kernel for each name we replaced (undefined: it had none), so that it can be put back. */
+  private readonly replaced = new Map<string, tf.KernelConfig | undefined>();
+  constructor(private readonly ours: Record<string, tf.KernelConfig>) {}
 
-/** Names of our kernels currently registered for 'wasm'. */
+  /** wasm's own kernel that ours replaced under `name` (undefined: it had none, or ours is not registered yet). */
+  original(name: string): tf.KernelConfig | undefined {
+    return this.replaced.get(name);
+  }
+
+  /** Names of ours currently registered for 'wasm'. */
+  active(): string[] {
+    return Object.keys(this.ours).filter((name) => tf.getKernel(name, "wasm")?.kernelFunc === this.ours[name].kernelFunc);
+  }
+
+  /** Registers `names` (default all; idempotent); returns the names now active. */
+  register(names: readonly string[] = Object.keys(this.ours)): string[] {
+    for (const name of names) {
+      const current = tf.getKernel(name, "wasm");
+      if (current?.kernelFunc === this.ours[name].kernelFunc) continue;
+      if (!this.replaced.has(name)) this.replaced.set(name, current);
+      if (current) tf.unregisterKernel(name, "wasm"); // registerKernel would warn "already registered"
+      tf.registerKernel(this.ours[name]);
+    }
+    return this.active();
+  }
+
+  /** Puts wasm's own kernels back. */
+  unregister(): void {
+    for (const name of this.active()) {
+      tf.unregisterKernel(name, "wasm");
+      const original = this.replaced.get(name);
+      if (!original) continue;
+      tf.registerKernel(original);
+      // The engine runs setupFuncs (which bind the wasm functions) only for kernels registered when the
+      // backend starts; ours stood in for this one then, so bind it now if the backend is already up.
+      const backend = tf.engine().registry["wasm"];
+      if (backend) original.setupFunc?.(backend);
+    }
+  }
+}
+
+const grads = new WasmKernelSet(ours);
+
+/** Names of our gradient kernels currently registered for 'wasm'. */
 export function activeWasmGradKernels(): string[] {
-  return Object.keys(ours).filter((name) => tf.getKernel(name, "wasm")?.kernelFunc === ours[name].kernelFunc);
+  return grads.active();
 }
 
 /**
@@ -177,27 +222,10 @@ export function activeWasmGradKernels(): string[] {
  * later would put wasm's Conv2DBackpropInput back. Returns the names now active.
  */
 export function registerWasmGradKernels(opts: { backpropInput?: boolean } = {}): string[] {
-  const names = opts.backpropInput === false ? ["Conv2DBackpropFilter"] : Object.keys(ours);
-  for (const name of names) {
-    const current = tf.getKernel(name, "wasm");
-    if (current?.kernelFunc === ours[name].kernelFunc) continue;
-    if (!replaced.has(name)) replaced.set(name, current);
-    if (current) tf.unregisterKernel(name, "wasm"); // registerKernel would warn "already registered"
-    tf.registerKernel(ours[name]);
-  }
-  return activeWasmGradKernels();
+  return grads.register(opts.backpropInput === false ? ["Conv2DBackpropFilter"] : undefined);
 }
 
 /** Puts wasm's own kernels back (for benchmarks and tests). */
 export function unregisterWasmGradKernels(): void {
-  for (const name of activeWasmGradKernels()) {
-    tf.unregisterKernel(name, "wasm");
-    const original = replaced.get(name);
-    if (!original) continue;
-    tf.registerKernel(original);
-    // The engine runs setupFuncs (which bind the wasm functions) only for kernels registered when the
-    // backend starts; ours stood in for this one then, so bind it now if the backend is already up.
-    const backend = tf.engine().registry["wasm"];
-    if (backend) original.setupFunc?.(backend);
-  }
+  grads.unregister();
 }
