@@ -34,7 +34,7 @@ describe("core/backend", () => {
     assert.equal(info.simd, true);
     assert.equal(info.threads, 1);
     const native = nativeConv() ? ["Conv2D", "FusedConv2D"] : [];
-    assert.deepEqual([...info.customKernels].sort(), ["Conv2DBackpropFilter", "Conv2DBackpropInput", "Slice", "SplitV", "Unpack", ...native].sort());
+    assert.deepEqual([...info.customKernels].sort(), ["Concat", "Conv2DBackpropFilter", "Conv2DBackpropInput", "Pack", "Slice", "SplitV", "Unpack", ...native].sort());
     assert.match(info.native ?? "", native.length ? /^oneDNN / : /^off: /);
   });
 
@@ -65,7 +65,7 @@ describe("core/backend", () => {
     assert.equal(r.status, 0, r.stderr);
     const lines = r.stderr.split("\n").filter((l) => l.startsWith("tfjs backend:"));
     assert.equal(lines.length, 1, r.stderr);
-    const ours = "Conv2DBackpropFilter\\+Conv2DBackpropInput\\+Slice\\+SplitV\\+Unpack";
+    const ours = "Conv2DBackpropFilter\\+Conv2DBackpropInput\\+Slice\\+SplitV\\+Unpack\\+Concat\\+Pack";
     const kernels = nativeConv() ? `native convs oneDNN [\\d.]+, custom kernels ${ours}\\+Conv2D\\+FusedConv2D` : `native convs off: .+?, custom kernels ${ours}`;
     assert.match(lines[0], new RegExp(`^tfjs backend: wasm, SIMD on, 1 thread\\(s\\), ${kernels} \\(tfjs 4\\.\\d+\\.\\d+\\); skipped tensorflow-gpu \\(@tensorflow/tfjs-node-gpu is not installed\\), tensorflow`));
   });

@@ -24,7 +24,7 @@ describe("core/nativeConv (oneDNN kernels for wasm)", function () {
   it("are registered for wasm by initBackend, over the wasm gradient kernels", async () => {
     const info = await initBackend({ quiet: true });
     assert.deepEqual(activeNativeConvKernels().sort(), NAMES);
-    assert.deepEqual([...info.customKernels].sort(), [...NAMES, "Slice", "SplitV", "Unpack"].sort()); // + lib/core/wasmCopy.ts
+    assert.deepEqual([...info.customKernels].sort(), [...NAMES, "Concat", "Pack", "Slice", "SplitV", "Unpack"].sort()); // + lib/core/wasmCopy.ts
     assert.match(info.native ?? "", /^oneDNN \d+\.\d+/);
   });
 

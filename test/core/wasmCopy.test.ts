@@ -37,14 +37,22 @@ function input(c: Case): tf.Tensor {
   return tf.tensor(v, c.shape, c.dtype);
 }
 
-/** Every op the copy kernels serve, on one case: slice, split along each axis, unstack along each axis. */
+/**
+ * Every op the copy kernels serve, on one case: the slice; along each axis a split, an unstack, a
+ * concat of three (one of them the slice, when it fits, or an empty one) and a stack of two.
+ */
 function ops(c: Case): tf.Tensor[] {
   return tf.tidy(() => {
-    const x = input(c);
-    const outs = [tf.slice(x, c.begin, c.size)];
+    // y is a second random input, not x.reverse(): wasm's own Reverse fails on bool tensors (tfjs 4.22).
+    const x = input(c), y = input({ ...c, seed: c.seed + 1000 });
+    const box = tf.slice(x, c.begin, c.size);
+    const outs = [box, tf.stack([x, y], c.shape.length), tf.stack([box, box], 0)];
     c.shape.forEach((d, ax) => {
       if (d > 1) outs.push(...tf.split(x, [1, -1], ax));
       outs.push(...tf.unstack(x, ax));
+      const fits = box.shape.every((n, i) => i === ax || n === x.shape[i]);
+      outs.push(tf.concat([x, fits ? box : tf.slice(x, 0, x.shape.map((n, i) => (i === ax ? 0 : n))), y], ax));
+      outs.push(tf.stack([x, y], ax), tf.stack([x, x, x], -1 - ax));
     });
     return outs;
   });
@@ -68,7 +76,7 @@ describe("core/wasmCopy", function () {
   });
 
   it("are registered for wasm by initBackend", () => {
-    assert.deepEqual(activeWasmCopyKernels().sort(), ["Slice", "SplitV", "Unpack"]);
+    assert.deepEqual(activeWasmCopyKernels().sort(), ["Concat", "Pack", "Slice", "SplitV", "Unpack"]);
   });
 
   it("copyBox copies a hand-checked box: rows of a 3-D array, runs joined across whole axes", () => {
@@ -84,7 +92,7 @@ describe("core/wasmCopy", function () {
 
   const all = cases(60);
 
-  it(`slice, split and unstack give wasm's own results bit for bit, and the cpu backend's, on ${all.length} random boxes (float32, int32, bool)`, async () => {
+  it(`slice, split, unstack, concat and stack give wasm's own results bit for bit, and the cpu backend's, on ${all.length} random boxes (float32, int32, bool)`, async () => {
     const ours = [];
     for (const c of all) ours.push(await values(c));
     unregisterWasmCopyKernels();
@@ -102,7 +110,7 @@ describe("core/wasmCopy", function () {
     }
   });
 
-  it("gradients through slice, split and unstack match the cpu backend", async () => {
+  it("gradients through slice, split, unstack, concat and stack match the cpu backend", async () => {
     const grad = async (backend: string) => {
       await tf.setBackend(backend);
       const x = tf.tensor(Array.from({ length: 2 * 5 * 6 * 7 }, (_, i) => Math.sin(i)), [2, 5, 6, 7]);
@@ -110,7 +118,8 @@ describe("core/wasmCopy", function () {
       const g = tf.grad((t: tf.Tensor) => {
         const [a, b] = tf.split(t, [3, -1], 3);
         const rows = tf.unstack(tf.slice(t, [0, 1, 0, 0], [-1, 3, -1, -1]), 1);
-        return a.sum().add(b.mul(w.slice([3], [4])).sum()).add(rows[2].square().sum());
+        const joined = tf.concat([a.square(), tf.stack(rows, 1).slice([0, 0, 0, 4], [-1, -1, -1, 3])], 1);
+        return joined.sum().add(b.mul(w.slice([3], [4])).sum()).add(rows[2].square().sum());
       })(x);
       const out = Array.from(await g.data());
       tf.dispose([x, w, g]);
@@ -133,6 +142,7 @@ describe("core/wasmCopy", function () {
       const s = tf.tensor(["a", "b", "c", "d"], [2, 2]);
       assert.deepEqual(tf.unstack(s, 0)[0].arraySync(), ["a", "b"]);
       assert.deepEqual(tf.slice(s, [1, 1], [1, 1]).arraySync(), [["d"]]);
+      assert.deepEqual(tf.concat([s, s], 1).arraySync(), [["a", "b", "a", "b"], ["c", "d", "c", "d"]]);
     });
   });
 });
