@@ -46,6 +46,17 @@ export function getBackendInfo(): BackendInfo | null {
 }
 
 /**
+ * Which convolution kernels this process trains with, in one phrase ("wasm + oneDNN 2.6.3", "wasm",
+ * "tensorflow"): the two wasm paths sum in different orders, so a training run matches its rerun only on
+ * the same one. Checkpoints record it, and a resume on the other path says so (lib/train/loop.ts).
+ */
+export function convKernels(): string {
+  const info = chosen;
+  if (!info) return "unknown";
+  return info.name === "wasm" && info.native?.startsWith("oneDNN") ? `wasm + ${info.native}` : info.name;
+}
+
+/**
  * Starts the best available backend (or the forced one) once per process; later calls return the
  * same info, and throw if they force a different backend than the one running.
  */

@@ -17,6 +17,7 @@ import * as tf from "@tensorflow/tfjs";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { decodeTensors, encodeTensors, hasCheckpoint, loadCheckpoint, saveCheckpoint } from "../core/checkpoint";
+import { convKernels } from "../core/backend";
 import { atomicWrite, codeVersion } from "../core/io";
 import { progress } from "../core/progress";
 import { Rng } from "../core/rng";
@@ -261,6 +262,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     if (!opts.quiet && meta.codeVersion !== now && meta.codeVersion !== "unknown" && now !== "unknown") {
       console.warn(`${ckDir}: resuming at step ${step} a checkpoint saved by code ${meta.codeVersion}; this is ${now}. Delete the run directory to start afresh.`);
     }
+    // The directory is not keyed by the kernels either: WB_NATIVE=0 and the oneDNN path share it.
+    const kernels = convKernels();
+    if (!opts.quiet && typeof meta.convKernels === "string" && meta.convKernels !== kernels) {
+      console.warn(`${ckDir}: resuming at step ${step} a run trained on ${meta.convKernels}; this process runs ${kernels}, which sums in another order, so the rest of the run matches neither path's run from scratch. Delete the run directory to start afresh, or resume on ${meta.convKernels} (WB_NATIVE).`);
+    }
     trainSeconds = Number(meta.trainSeconds ?? 0);
     const kept = readLossCsv(csvPath).filter((r) => r.step <= step);
     atomicWrite(csvPath, [CSV_COLUMNS.join(","), ...kept.map(csvLine)].join("\n") + "\n");
@@ -291,7 +297,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         step,
         epoch,
         metrics: row ? Object.fromEntries([...LOSS_NAMES, "total"].map((k) => [k, row[k as LossName]])) : undefined,
-        extra: { trainSeconds, totalSteps, stepsPerEpoch, seed: opts.seed, ...(ema ? { emaDecay: tc.emaDecay } : {}) },
+        extra: { trainSeconds, totalSteps, stepsPerEpoch, seed: opts.seed, convKernels: convKernels(), ...(ema ? { emaDecay: tc.emaDecay } : {}) },
         files,
       });
     } finally {

@@ -1,8 +1,9 @@
 import { strict as assert } from "node:assert";
 import * as tf from "@tensorflow/tfjs";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { convKernels } from "../../lib/core/backend";
 import { decodeTensors, loadCheckpoint } from "../../lib/core/checkpoint";
 import type { Sample, SampleSource } from "../../lib/data/records";
 import { TINY_MODEL, buildRegressor } from "../../lib/model/regressor";
@@ -84,6 +85,29 @@ describe("train/loop", () => {
     assert.deepEqual(lb.map((r) => r.total), la.map((r) => r.total));
     straight.dispose();
     resumed.dispose();
+  });
+
+  it("records the conv kernels in the checkpoint, and a resume on other kernels says so", async () => {
+    const runDir = join(dir, "kernels");
+    const first = buildRegressor(TINY_MODEL, 1);
+    await assert.rejects(train({ model: first, sources, cfg: cfg(), runDir, seed: 3, plot: "none", quiet: true, onStep: (r) => { if (r.step === 6) throw new Error("simulated crash"); } }), /simulated crash/);
+    first.dispose();
+    const metaPath = join(runDir, "checkpoint", "meta.json");
+    const meta = JSON.parse(readFileSync(metaPath, "utf8"));
+    assert.equal(meta.convKernels, convKernels());
+    writeFileSync(metaPath, JSON.stringify({ ...meta, convKernels: "wasm + oneDNN 0.0" }));
+    const warned: string[] = [];
+    const [warn, write] = [console.warn, process.stderr.write];
+    console.warn = (m: string) => void warned.push(m);
+    process.stderr.write = (() => true) as typeof process.stderr.write; // the progress lines
+    const resumed = buildRegressor(TINY_MODEL, 1);
+    try {
+      await train({ model: resumed, sources, cfg: cfg(), runDir, seed: 3, plot: "none", quiet: false });
+    } finally {
+      [console.warn, process.stderr.write] = [warn, write];
+      resumed.dispose();
+    }
+    assert.equal(warned.filter((m) => m.includes("a run trained on wasm + oneDNN 0.0; this process runs " + convKernels())).length, 1, warned.join("\n"));
   });
 
   it("a weight average (emaDecay): the returned model and weights.bin are the average of the raw steps, train-weights.bin the raw weights", async () => {
