@@ -7,8 +7,9 @@
  * copies each innermost row with a fresh `subarray`. So splitting the [8, 16, 16, 265] output maps of
  * one 8-image step into two parts copies 2 x 2.2 MB first, and unstacking [128, 25, 3, 1] into 25 joints
  * copies the input 25 times. Measured on this machine (results/probes/s30/mb.cjs): a 4-channel slice
- * of [8, 16, 16, 265] took 5.4 ms, and the training step spent more time in SplitV, Unpack and Slice
- * than in its forward convolutions (bench/profile.ts; docs/model-notes.md section 30).
+ * of [8, 16, 16, 265] took 5.4 ms (ours: 0.12). In a profile of the training step taken beside another
+ * run (bench/profile.ts) SplitV, Unpack and Slice took 58 of 238 ms of kernel time; the default
+ * pretraining run got about 5% faster (docs/model-notes.md section 30).
  *
  * These read heap views (`typedArrayFromHeap`, no copy) and copy the box in runs: every innermost axis
  * the box spans whole joins its run, short runs go by a plain loop and long ones by `TypedArray.set`.
