@@ -25,7 +25,8 @@ import { loadCheckpoint } from "../lib/core/checkpoint";
 import { resolveConfig } from "../lib/config";
 import { readJson } from "../lib/core/io";
 import { MAP_CHANNELS, modelGeometry } from "../lib/model/regressor";
-import { crmhOverall, evaluateOnStudio, type StudioEvaluation, type StudioScores } from "../lib/stages/evaluate";
+import { evaluateOnStudio, type StudioEvaluation } from "../lib/stages/evaluate";
+import { barFigures } from "../lib/stages/pretrain";
 
 interface DrawRow {
   draw: string;
@@ -43,18 +44,16 @@ interface DrawRow {
 
 /** The bar figures of one model from its two evaluations (FK and direct 3D). */
 function figures(fk: StudioEvaluation, direct: StudioEvaluation): Omit<DrawRow, "draw" | "steps" | "minutes"> {
-  const pick = (s: StudioScores[], p: "all" | "tall") => s.find((x) => x.people === p)!;
-  const ratio = (ev: StudioEvaluation, p: "all" | "tall", k: "mpjpe_mm" | "pa_mpjpe_mm") => crmhOverall(pick(ev.model, p))[k] / crmhOverall(pick(ev.baseline, p))[k];
-  const det = (p: "all" | "tall") => pick(fk.model, p).detection.find((d) => d.sequence === "all")!;
+  const tall = barFigures(fk, "tall"), all = barFigures(fk, "all"), tallDirect = barFigures(direct, "tall");
   return {
-    recall: det("tall").recall,
-    precision: det("tall").precision,
-    mpjpeFk: ratio(fk, "tall", "mpjpe_mm"),
-    mpjpeDirect: ratio(direct, "tall", "mpjpe_mm"),
-    paFk: ratio(fk, "tall", "pa_mpjpe_mm"),
-    paDirect: ratio(direct, "tall", "pa_mpjpe_mm"),
-    allRecall: det("all").recall,
-    allMpjpeFk: ratio(fk, "all", "mpjpe_mm"),
+    recall: tall.recall,
+    precision: tall.precision,
+    mpjpeFk: tall.mpjpeRatio,
+    mpjpeDirect: tallDirect.mpjpeRatio,
+    paFk: tall.paRatio,
+    paDirect: tallDirect.paRatio,
+    allRecall: all.recall,
+    allMpjpeFk: all.mpjpeRatio,
   };
 }
 

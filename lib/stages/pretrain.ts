@@ -30,16 +30,21 @@ function pretrainKey(cfg: Config) {
   return { world: cfg.world, model: cfg.model, pretrain: cfg.pretrain, loss: cfg.loss, seed: cfg.seed };
 }
 
+/** The quality-bar figures of one evaluation for one people group (crmh, all sequences); mm, ratios to the baseline's. */
+export function barFigures(ev: StudioEvaluation, people: "all" | "tall") {
+  const pick = (s: StudioScores[]) => s.find((x) => x.people === people)!;
+  const m = pick(ev.model), b = pick(ev.baseline);
+  const det = m.detection.find((d) => d.sequence === "all")!;
+  const mpjpe = crmhOverall(m).mpjpe_mm, baselineMpjpe = crmhOverall(b).mpjpe_mm, pa = crmhOverall(m).pa_mpjpe_mm, baselinePa = crmhOverall(b).pa_mpjpe_mm;
+  const torsoPa = ev.torsoReference ? crmhOverall(pick(ev.torsoReference)).pa_mpjpe_mm : NaN;
+  return { recall: det.recall, precision: det.precision, mpjpe, baselineMpjpe, mpjpeRatio: mpjpe / baselineMpjpe, pa, baselinePa, paRatio: pa / baselinePa, torsoPa };
+}
+
 /** The issue's quality-bar figures, one row per (3D head, people group), for the note and the README. */
 export function qualityTable(evs: readonly StudioEvaluation[]): string {
-  const pick = (s: StudioScores[], people: "all" | "tall") => s.find((x) => x.people === people)!;
   const row = (ev: StudioEvaluation, people: "all" | "tall") => {
-    const m = pick(ev.model, people), b = pick(ev.baseline, people);
-    const all = (x: StudioScores, k: "mpjpe_mm" | "pa_mpjpe_mm") => crmhOverall(x)[k];
-    const det = m.detection.find((d) => d.sequence === "all")!;
-    const mp = all(m, "mpjpe_mm"), bmp = all(b, "mpjpe_mm"), pa = all(m, "pa_mpjpe_mm"), bpa = all(b, "pa_mpjpe_mm");
-    const ref = ev.torsoReference ? all(pick(ev.torsoReference, people), "pa_mpjpe_mm") : NaN;
-    return `| ${ev.pose === "fk" ? "body model (FK)" : "direct 3D head"} | ${people === "tall" ? "people >= 30 px tall" : "all people"} | ${det.recall.toFixed(3)} | ${det.precision.toFixed(3)} | ${mp.toFixed(1)} | ${bmp.toFixed(1)} | ${(mp / bmp).toFixed(3)} | ${pa.toFixed(1)} | ${bpa.toFixed(1)} | ${(pa / bpa).toFixed(3)} | ${ref.toFixed(1)} (${(ref / bpa).toFixed(3)}) |`;
+    const f = barFigures(ev, people);
+    return `| ${ev.pose === "fk" ? "body model (FK)" : "direct 3D head"} | ${people === "tall" ? "people >= 30 px tall" : "all people"} | ${f.recall.toFixed(3)} | ${f.precision.toFixed(3)} | ${f.mpjpe.toFixed(1)} | ${f.baselineMpjpe.toFixed(1)} | ${f.mpjpeRatio.toFixed(3)} | ${f.pa.toFixed(1)} | ${f.baselinePa.toFixed(1)} | ${f.paRatio.toFixed(3)} | ${f.torsoPa.toFixed(1)} (${(f.torsoPa / f.baselinePa).toFixed(3)}) |`;
   };
   return [
     `Studio test set of the embedded synthetic world (CMU Panoptic stand-in; not Panoptic numbers), ${evs[0].frames} images, crmh protocol, score threshold 0.5.`,
