@@ -89,10 +89,13 @@ export const DEFAULT_TRAIN: TrainConfig = {
 
 /**
  * Pretraining from scratch on the world (the "github ckpt" analogue): Adam at 3e-3 (better than 1e-3
- * in 600-step probes, docs/model-notes.md) with cosine decay, batch 16 (wasm's per-op overhead makes
- * smaller batches slower per image), and the issue's 60-minute budget as the stop. 7,500 steps: 7,000
- * took 46.8 minutes with the 2x2-block regression (docs/model-notes.md section 10), and the stride-4
- * heatmap (regressor.ts HEAT_SUB) costs no measurable time; 8,000 (~54 min) would leave little margin.
+ * in 600-step probes, docs/model-notes.md) with cosine decay, and the issue's 60-minute budget as the stop.
+ * Batch 32 for 6,250 steps (200,000 images), since session 31: over three draws each it beat batch 16 for
+ * 7,500 steps on every test figure's mean (recall 0.813 against 0.787, MPJPE ratio 0.761 against 0.780;
+ * docs/model-notes.md section 30). It takes ~38 min with the oneDNN convs (lib/core/nativeConv.ts); on the
+ * wasm convs alone (~35 images/s) it would need ~95 min, so the budget stops it near step 4,000 and the
+ * loop warns after 100 steps (`budgetWarning`). There, `--set pretrain.batchSize=16 --set
+ * pretrain.epochs=30` is the session 17 recipe, which fits in 53-60 min.
  */
 export const DEFAULT_PRETRAIN: TrainConfig = {
   ...DEFAULT_TRAIN,
@@ -101,8 +104,8 @@ export const DEFAULT_PRETRAIN: TrainConfig = {
   weightDecay: 0,
   warmupSteps: 100,
   schedule: "cosine",
-  batchSize: 16,
-  epochs: 30,
+  batchSize: 32,
+  epochs: 25,
   stepsPerEpoch: 250,
   maxMinutes: 60,
   workers: 2,
@@ -153,6 +156,23 @@ export class NonFiniteLossError extends Error {
  */
 export function firstNonFinite(values: readonly (readonly [string, number])[]): readonly [string, number] | null {
   return values.find(([, v]) => !Number.isFinite(v)) ?? null;
+}
+
+/** Steps of a call after which the loop projects the run's time against `maxMinutes` (past warm-up and first-call costs). */
+export const BUDGET_CHECK_STEPS = 100;
+
+/**
+ * The warning to give when, at the speed measured so far in this call, the remaining steps would run past
+ * the time budget, or null. The schedule does not shorten to fit, so such a run stops with its learning
+ * rate above the floor: a different (usually worse) model than the recipe's, which a user should hear
+ * about after minutes, not find in the checkpoint's README an hour later.
+ */
+export function budgetWarning(p: { step: number; totalSteps: number; trainSeconds: number; secondsPerStep: number; maxMinutes: number }): string | null {
+  if (p.maxMinutes <= 0 || p.step >= p.totalSteps) return null;
+  const budget = p.maxMinutes * 60, need = p.trainSeconds + (p.totalSteps - p.step) * p.secondsPerStep;
+  if (need <= budget) return null;
+  const stopAt = Math.min(p.totalSteps, p.step + Math.floor((budget - p.trainSeconds) / p.secondsPerStep));
+  return `at ${(p.secondsPerStep * 1000).toFixed(0)} ms per step the ${p.totalSteps} steps need about ${(need / 60).toFixed(0)} min, over maxMinutes (${p.maxMinutes}): the run will stop near step ${stopAt} with the learning-rate schedule unfinished. Faster convs (the oneDNN addon, README) or fewer steps or images (epochs, batchSize) fit the budget.`;
 }
 
 export interface TrainOptions {
@@ -311,7 +331,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const helpers = Array.from({ length: Math.max(0, Math.min(tc.workers, tc.batchSize) - 1) }, () => new GradWorker(model.toJSON(null, true) as string, cfg.loss));
   const bar = progress("train", totalSteps, { mode: opts.quiet ? "silent" : undefined });
   if (step > 0) bar.tick(step, `resumed at step ${step}`);
-  const startStep = step;
+  const startStep = step, startSeconds = trainSeconds;
   let lastRow: LossRow | null = null, stopped: TrainResult["stopped"] = "done";
   try {
     while (step < totalSteps) {
@@ -381,6 +401,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       pending.push(row);
       lastRow = row;
       bar.tick(1, `loss ${total.toFixed(3)}`);
+      if (step - startStep === BUDGET_CHECK_STEPS && !opts.quiet) {
+        const warning = budgetWarning({ step, totalSteps, trainSeconds, secondsPerStep: (trainSeconds - startSeconds) / BUDGET_CHECK_STEPS, maxMinutes: tc.maxMinutes });
+        if (warning) console.warn(`train: ${warning}`);
+      }
       opts.onStep?.(row);
       if (step % stepsPerEpoch === 0 || step === totalSteps) await checkpoint(epoch, row);
       else if (Date.now() - lastFlush > CSV_FLUSH_MS) flush(); // long epochs: keep the log readable while running

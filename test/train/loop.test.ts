@@ -9,7 +9,7 @@ import type { Sample, SampleSource } from "../../lib/data/records";
 import { TINY_MODEL, buildRegressor } from "../../lib/model/regressor";
 import { DEFAULT_LOSS, LOSS_NAMES } from "../../lib/train/losses";
 import { emaDecayAt } from "../../lib/train/ema";
-import { CSV_COLUMNS, DEFAULT_TRAIN, NonFiniteLossError, firstNonFinite, readLossCsv, train, type TrainConfig } from "../../lib/train/loop";
+import { CSV_COLUMNS, DEFAULT_TRAIN, NonFiniteLossError, budgetWarning, firstNonFinite, readLossCsv, train, type TrainConfig } from "../../lib/train/loop";
 import { fakeSource, useBackend } from "./fixtures";
 
 /** Tiny runs: 32 px images, batch 2, Adam (the finetuning default lr 1e-5 would barely move). */
@@ -223,6 +223,19 @@ describe("train/loop", () => {
     const again = await train({ model, sources, cfg: cfg({ maxMinutes: 1e-9 }), runDir, seed: 0, plot: "none", quiet: true });
     assert.deepEqual([again.step, again.ranSteps, again.stopped], [1, 0, "time"]);
     model.dispose();
+  });
+
+  it("warns when the measured speed would run past the time budget, saying where the run will stop", () => {
+    // 100 steps in 60 s of a 6,250-step run: 0.6 s per step, ~62 min in all against a 60-minute budget.
+    const over = budgetWarning({ step: 100, totalSteps: 6250, trainSeconds: 60, secondsPerStep: 0.6, maxMinutes: 60 });
+    assert.ok(over, "expected a warning");
+    assert.match(over!, /600 ms per step the 6250 steps need about 63 min, over maxMinutes \(60\)/);
+    assert.match(over!, /stop near step 6000 /); // 100 + floor((3600 - 60) / 0.6) = 100 + 5900
+    // Resumed runs count the time already spent: 1,000 steps done in 50 min, the rest at 0.5 s.
+    assert.match(budgetWarning({ step: 1000, totalSteps: 6250, trainSeconds: 3000, secondsPerStep: 0.5, maxMinutes: 60 })!, /stop near step 2200 /);
+    assert.equal(budgetWarning({ step: 100, totalSteps: 6250, trainSeconds: 37, secondsPerStep: 0.37, maxMinutes: 60 }), null, "fits: 38.5 min");
+    assert.equal(budgetWarning({ step: 100, totalSteps: 6250, trainSeconds: 60, secondsPerStep: 0.6, maxMinutes: 0 }), null, "no budget");
+    assert.equal(budgetWarning({ step: 6250, totalSteps: 6250, trainSeconds: 4000, secondsPerStep: 0.6, maxMinutes: 60 }), null, "finished");
   });
 
   it("a tiny model overfits 4 images: the loss falls below 0.3 of its start", async function () {
