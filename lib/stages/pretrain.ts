@@ -35,7 +35,7 @@ export function barFigures(ev: StudioEvaluation, people: "all" | "tall") {
   const pick = (s: StudioScores[]) => s.find((x) => x.people === people)!;
   const m = pick(ev.model), b = pick(ev.baseline);
   const det = m.detection.find((d) => d.sequence === "all")!;
-  const mpjpe = crmhOverall(m).mpjpe_mm, baselineMpjpe = crmhOverall(b).mpjpe_mm, pa = crmhOverall(m).pa_mpjpe_mm, baselinePa = crmhOverall(b).pa_mpjpe_mm;
+  const { mpjpe_mm: mpjpe, pa_mpjpe_mm: pa } = crmhOverall(m), { mpjpe_mm: baselineMpjpe, pa_mpjpe_mm: baselinePa } = crmhOverall(b);
   const torsoPa = ev.torsoReference ? crmhOverall(pick(ev.torsoReference)).pa_mpjpe_mm : NaN;
   return { recall: det.recall, precision: det.precision, mpjpe, baselineMpjpe, mpjpeRatio: mpjpe / baselineMpjpe, pa, baselinePa, paRatio: pa / baselinePa, torsoPa };
 }

@@ -92,7 +92,7 @@ export const DEFAULT_TRAIN: TrainConfig = {
  * in 600-step probes, docs/model-notes.md) with cosine decay, and the issue's 60-minute budget as the stop.
  * Batch 32 for 6,250 steps (200,000 images), since session 31: over three draws each it beat batch 16 for
  * 7,500 steps on every test figure's mean (recall 0.813 against 0.787, MPJPE ratio 0.761 against 0.780;
- * docs/model-notes.md section 30). It takes ~38 min with the oneDNN convs (lib/core/nativeConv.ts); on the
+ * docs/model-notes.md section 30). It took 33.0 min (session 31) and 38.5 min (session 29, other work beside it) with the oneDNN convs (lib/core/nativeConv.ts); on the
  * wasm convs alone (~35 images/s) it would need ~95 min, so the budget stops it near step 4,000 and the
  * loop warns after 100 steps (`budgetWarning`). There, `--set pretrain.batchSize=16 --set
  * pretrain.epochs=30` is the session 17 recipe, which fits in 53-60 min.

@@ -226,7 +226,7 @@ describe("train/loop", () => {
   });
 
   it("warns when the measured speed would run past the time budget, saying where the run will stop", () => {
-    // 100 steps in 60 s of a 6,250-step run: 0.6 s per step, ~62 min in all against a 60-minute budget.
+    // 100 steps in 60 s of a 6,250-step run: 0.6 s per step, 62.5 min in all against a 60-minute budget.
     const over = budgetWarning({ step: 100, totalSteps: 6250, trainSeconds: 60, secondsPerStep: 0.6, maxMinutes: 60 });
     assert.ok(over, "expected a warning");
     assert.match(over!, /600 ms per step the 6250 steps need about 63 min, over maxMinutes \(60\)/);
